@@ -1,0 +1,213 @@
+"""`chat_files`: one dynamic partition per dropped file; parses it into `raw_messages`."""
+
+
+import hashlib
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+from dagster import (
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetCheckSpec,
+    AssetExecutionContext,
+    AssetsDefinition,
+    BackfillPolicy,
+    Config,
+    MaterializeResult,
+    MetadataValue,
+    asset,
+)
+from dagster_duckdb import DuckDBResource
+
+from ..ingest.inbox import (
+    content_sha256,
+    move_to_rejected,
+    partition_key_for,
+    scan_inbox,
+    sha_prefix_of_key,
+)
+from ..ingest.store import INGESTED, REJECTED, FileOutcome, ingest_export
+from ..partitions import DUCKDB_POOL, chat_file_partitions
+from ..settings import Settings
+from ..warehouse.io import transaction
+from ..warehouse.schema import ensure_schema
+
+MISSING = "missing"
+CHANGED = "changed"
+PROGRESS_EVERY_SECONDS = 10.0
+
+
+class ChatFilesConfig(Config):
+    """Set by the inbox sensor: partition key -> path of the file relative to the inbox."""
+
+    paths: dict[str, str] = {}
+
+
+def locate_file(inbox: Path, key: str) -> str | None:
+    """Find a partition's file in the inbox by content, for runs launched from the UI."""
+    for found in scan_inbox(inbox):
+        if partition_key_for(found.relpath, "") != key[: -len(sha_prefix_of_key(key))]:
+            continue  # another name: not worth hashing
+        if partition_key_for(found.relpath, content_sha256(inbox / found.relpath)) == key:
+            return found.relpath
+    return None
+
+
+def file_metadata(outcome: FileOutcome) -> dict[str, object]:
+    metadata: dict[str, object] = {
+        "status": outcome.status,
+        "source_path": outcome.relpath,
+        "content_sha256": outcome.sha256 or "",
+        "days_touched": MetadataValue.json([d.isoformat() for d in outcome.days_touched]),
+    }
+    if outcome.error:
+        metadata["error"] = outcome.error
+    if outcome.status == INGESTED:
+        metadata.update(
+            format=outcome.format or "",
+            threads=outcome.threads,
+            messages_in_file=outcome.messages_in_file,
+            new_messages=outcome.new_messages,
+            duplicate_messages=outcome.messages_in_file - outcome.new_messages,
+            skipped_messages=outcome.skipped,
+        )
+        if outcome.skipped_detail:
+            metadata["skipped_detail"] = MetadataValue.md(
+                "\n".join(f"- {line}" for line in outcome.skipped_detail)
+            )
+        if outcome.warnings:
+            metadata["warnings"] = MetadataValue.md(
+                "\n".join(f"- {line}" for line in outcome.warnings)
+            )
+    return metadata
+
+
+def build_chat_files_asset(settings: Settings) -> AssetsDefinition:
+    @asset(
+        name="chat_files",
+        partitions_def=chat_file_partitions,
+        backfill_policy=BackfillPolicy.single_run(),
+        pool=DUCKDB_POOL,
+        group_name="ingestion",
+        kinds={"json", "duckdb"},
+        owners=["team:support-analytics"],
+        description=(
+            "One partition per chat export dropped into the inbox (key: file name + content "
+            "hash). Parses any of the three export formats, stores distinct messages in "
+            "`raw_messages`, records the file in `ingested_files`, and moves unusable files "
+            "to `rejected/` with an `.error.txt`."
+        ),
+        check_specs=[
+            AssetCheckSpec(
+                "all_files_accepted",
+                asset="chat_files",
+                description="Warns when a file of the run was rejected (see rejected/).",
+            )
+        ],
+    )
+    def chat_files(
+        context: AssetExecutionContext, config: ChatFilesConfig, duckdb: DuckDBResource
+    ) -> MaterializeResult:
+        keys = context.partition_keys
+        outcomes: list[FileOutcome] = []
+        started = last_report = time.monotonic()
+        with duckdb.get_connection() as conn:
+            ensure_schema(conn)
+            for index, key in enumerate(keys, start=1):
+                outcome = _ingest_one(context, conn, settings, key, config.paths.get(key))
+                outcomes.append(outcome)
+                context.add_asset_metadata(file_metadata(outcome), partition_key=key)
+                if time.monotonic() - last_report >= PROGRESS_EVERY_SECONDS:
+                    last_report = time.monotonic()
+                    rate = index / (last_report - started)
+                    context.log.info(
+                        f"ingested {index}/{len(keys)} files ({rate:.1f}/s, "
+                        f"ETA {(len(keys) - index) / rate:.0f}s)"
+                    )
+            total_raw = conn.execute("SELECT count(*) FROM raw_messages").fetchone()[0]
+
+        rejected = [o for o in outcomes if o.status != INGESTED]
+        preview = "\n".join(
+            f"| {o.relpath} | {o.status} | {o.new_messages} | "
+            f"{', '.join(d.isoformat() for d in o.days_touched[:5])}"
+            f"{' …' if len(o.days_touched) > 5 else ''} |"
+            for o in outcomes[:50]
+        )
+        return MaterializeResult(
+            metadata={
+                "files": len(outcomes),
+                "files_ingested": len(outcomes) - len(rejected),
+                "files_rejected": len(rejected),
+                "new_messages": sum(o.new_messages for o in outcomes),
+                "dagster/row_count": int(total_raw),
+                "preview": MetadataValue.md(
+                    "| file | status | new messages | days |\n|---|---|---|---|\n" + preview
+                ),
+            },
+            check_results=[
+                AssetCheckResult(
+                    check_name="all_files_accepted",
+                    passed=not rejected,
+                    severity=AssetCheckSeverity.WARN,
+                    metadata={
+                        "rejected": MetadataValue.md(
+                            "\n".join(f"- `{o.relpath}`: {o.error}" for o in rejected)
+                            or "none"
+                        )
+                    },
+                )
+            ],
+        )
+
+    return chat_files
+
+
+def _ingest_one(
+    context: AssetExecutionContext,
+    conn: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    key: str,
+    relpath: str | None,
+) -> FileOutcome:
+    inbox = settings.inbox_dir
+    relpath = relpath or locate_file(inbox, key)
+    if relpath is None or not (inbox / relpath).is_file():
+        context.log.warning(f"{key}: the file is no longer in the inbox; nothing stored")
+        return FileOutcome(
+            key=key,
+            relpath=relpath or "",
+            sha256="",
+            status=MISSING,
+            error="the file was no longer in the inbox when the run started; drop it again",
+        )
+    raw = (inbox / relpath).read_bytes()
+    sha = hashlib.sha256(raw).hexdigest()
+    if sha[:16] != sha_prefix_of_key(key):
+        context.log.warning(f"{relpath}: content changed since it was seen; it will be re-read")
+        return FileOutcome(
+            key=key,
+            relpath=relpath,
+            sha256=sha,
+            status=CHANGED,
+            error="the file changed after the sensor saw it; the new content is picked up "
+            "as a new file",
+        )
+    with transaction(conn) as tx:
+        outcome = ingest_export(
+            tx, raw, key=key, relpath=relpath, sha256=sha, settings=settings,
+            now=datetime.now(UTC),
+        )
+    if outcome.status == REJECTED:
+        target = move_to_rejected(inbox, settings.rejected_dir, relpath, outcome.error or "")
+        context.log.error(f"REJECTED {relpath}: {outcome.error} (moved to {target})")
+    else:
+        context.log.info(
+            f"{relpath}: {outcome.format}, {outcome.messages_in_file} messages, "
+            f"{outcome.new_messages} new, {outcome.skipped} skipped, "
+            f"{len(outcome.days_touched)} days touched"
+        )
+        for warning in outcome.warnings:
+            context.log.warning(f"{relpath}: {warning}")
+    return outcome

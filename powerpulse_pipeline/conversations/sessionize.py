@@ -1,0 +1,153 @@
+"""Threads into conversations, and the response-time facts of a conversation (DESIGN.md 5).
+
+Pure functions over plain records, so every definition is tested by hand without a database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from statistics import fmean
+from zoneinfo import ZoneInfo
+
+from ..ingest.records import AGENT, CUSTOMER
+
+
+@dataclass(frozen=True)
+class StoredMessage:
+    """A distinct message of a thread as kept in `raw_messages`."""
+
+    chat_id: str
+    message_key: str
+    message_id: str | None
+    sent_at: datetime
+    sender_role: str
+    sender_name: str | None
+    agent_name: str | None
+    text: str | None
+    marked_bot: bool
+    source_file: str | None
+
+
+@dataclass(frozen=True)
+class ConversationMessage:
+    message: StoredMessage
+    is_autoresponse: bool
+
+
+@dataclass(frozen=True)
+class Conversation:
+    conversation_id: str
+    chat_id: str
+    day: date
+    messages: tuple[ConversationMessage, ...]
+
+    @property
+    def started_at(self) -> datetime:
+        return self.messages[0].message.sent_at
+
+    @property
+    def ended_at(self) -> datetime:
+        return self.messages[-1].message.sent_at
+
+
+def conversation_id(chat_id: str, started_at: datetime) -> str:
+    stamp = started_at.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    return f"{chat_id}:{stamp}"
+
+
+def split_thread(
+    messages: Iterable[StoredMessage], gap: timedelta
+) -> list[list[StoredMessage]]:
+    """Order by time, drop repeats of the same message, split where the silence exceeds `gap`."""
+    seen: set[str] = set()
+    ordered: list[StoredMessage] = []
+    for msg in sorted(messages, key=lambda m: (m.sent_at, m.message_key)):
+        if msg.message_key in seen:
+            continue
+        seen.add(msg.message_key)
+        ordered.append(msg)
+    segments: list[list[StoredMessage]] = []
+    for msg in ordered:
+        if segments and msg.sent_at - segments[-1][-1].sent_at <= gap:
+            segments[-1].append(msg)
+        else:
+            segments.append([msg])
+    return segments
+
+
+def build_conversations(
+    messages: Iterable[StoredMessage],
+    gap: timedelta,
+    zone: ZoneInfo,
+    is_autoresponse_text: Callable[[str | None], bool],
+) -> list[Conversation]:
+    """All conversations of one thread. A segment without a customer message is dropped."""
+    conversations: list[Conversation] = []
+    for segment in split_thread(messages, gap):
+        first_customer = next((m for m in segment if m.sender_role == CUSTOMER), None)
+        if first_customer is None:
+            continue
+        flagged = tuple(
+            ConversationMessage(
+                m,
+                m.sender_role == AGENT and (m.marked_bot or is_autoresponse_text(m.text)),
+            )
+            for m in segment
+        )
+        conversations.append(
+            Conversation(
+                conversation_id=conversation_id(segment[0].chat_id, segment[0].sent_at),
+                chat_id=segment[0].chat_id,
+                day=first_customer.sent_at.astimezone(zone).date(),
+                messages=flagged,
+            )
+        )
+    return conversations
+
+
+@dataclass(frozen=True)
+class ResponseFacts:
+    customer_messages: int
+    agent_messages: int  # human business replies; autoresponses excluded
+    autoresponses: int
+    first_response_seconds: float | None
+    avg_response_seconds: float | None
+    response_waits: int  # closed waits
+    response_seconds_total: float
+
+
+def response_facts(timeline: Sequence[tuple[datetime, str, bool]]) -> ResponseFacts:
+    """Facts from (sent_at, sender_role, is_autoresponse) in time order.
+
+    A customer message opens a wait when none is open; the next human business message
+    closes it. The first closed wait is the first response.
+    """
+    customer = agent = auto = 0
+    first_response: float | None = None
+    waits: list[float] = []
+    open_since: datetime | None = None
+    for sent_at, role, is_auto in timeline:
+        if role == CUSTOMER:
+            customer += 1
+            if open_since is None:
+                open_since = sent_at
+        elif is_auto:
+            auto += 1
+        else:
+            agent += 1
+            if open_since is not None:
+                waits.append((sent_at - open_since).total_seconds())
+                open_since = None
+    if waits:
+        first_response = waits[0]
+    return ResponseFacts(
+        customer_messages=customer,
+        agent_messages=agent,
+        autoresponses=auto,
+        first_response_seconds=first_response,
+        avg_response_seconds=fmean(waits) if waits else None,
+        response_waits=len(waits),
+        response_seconds_total=sum(waits),
+    )

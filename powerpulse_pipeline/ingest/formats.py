@@ -1,0 +1,289 @@
+"""Detect which of the three export formats a file is, and parse it (DESIGN.md section 3).
+
+`parse_export` never raises for a bad message (it is skipped and counted); it raises
+`RejectedFile` only when the file as a whole is unusable, saying what is wrong and where.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from . import fields
+from .records import AGENT, CUSTOMER, ParseResult, RawMessage, RejectedFile, message_key
+
+GROUPED = "grouped"
+DYI = "messenger_dyi"
+GRAPH = "graph_api"
+
+_SHAPES_HELP = (
+    "expected one of: an object of thread id -> array of messages; a Messenger "
+    "'Download Your Information' thread (participants + messages); or a Graph API "
+    "conversations response (data[].messages.data[])"
+)
+
+
+@dataclass
+class _Candidate:
+    chat_id: str
+    location: str
+    sent_at: datetime
+    text: str | None
+    message_id: str | None
+    identities: tuple[str, ...]
+    display_name: str | None
+    agent_name: str | None
+    side: str | None
+    marked_bot: bool
+    side_from_page_name: bool = False
+
+
+def parse_export(raw: bytes, page_names: tuple[str, ...] = ()) -> ParseResult:
+    if not raw.strip():
+        raise RejectedFile(f"the file is empty ({len(raw)} bytes)")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise RejectedFile(f"not UTF-8 text: invalid byte at offset {exc.start}") from exc
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise RejectedFile(
+            f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+        ) from exc
+
+    names = frozenset(name.casefold() for name in page_names)
+    fmt = detect_format(document)
+    if fmt == DYI:
+        result, candidates = _parse_dyi(document, names)
+    elif fmt == GRAPH:
+        result, candidates = _parse_graph(document)
+    else:
+        result, candidates = _parse_grouped(document)
+
+    if not candidates:
+        checked = sum(result.skipped.values())
+        where = "; ".join(result.skipped_summary()) or "the file holds no messages"
+        raise RejectedFile(
+            f"no message with a usable time ({checked} messages checked: {where}); a message "
+            "needs timestamp/created_time/sent_at (ISO 8601 or epoch s/ms) or timestamp_ms"
+        )
+    _resolve_sides(candidates, names, result)
+    for cand in candidates:
+        if cand.side is None:
+            continue
+        human_business = cand.side == AGENT and not cand.marked_bot
+        agent_name = cand.agent_name
+        if agent_name is None and human_business and not cand.side_from_page_name:
+            agent_name = cand.display_name
+        result.messages.append(
+            RawMessage(
+                chat_id=cand.chat_id,
+                message_key=message_key(
+                    cand.chat_id, cand.message_id, cand.sent_at, cand.side, cand.text
+                ),
+                message_id=cand.message_id,
+                sent_at=cand.sent_at,
+                sender_role=cand.side,
+                sender_name=cand.display_name,
+                agent_name=agent_name,
+                text=cand.text,
+                marked_bot=cand.marked_bot,
+            )
+        )
+    if not result.messages:
+        raise RejectedFile(
+            "no message says which side sent it: "
+            + "; ".join(result.skipped_summary())
+            + ". Set POWERPULSE_PAGE_NAMES to the Page's sender names or ids"
+        )
+    return result
+
+
+def detect_format(document: Any) -> str:
+    if isinstance(document, dict):
+        if isinstance(document.get("participants"), list) and isinstance(
+            document.get("messages"), list
+        ):
+            return DYI
+        data = document.get("data")
+        if isinstance(data, list) and (
+            not data or all(isinstance(item, dict) and "messages" in item for item in data)
+        ):
+            return GRAPH
+        if document and any(isinstance(value, list) for value in document.values()):
+            return GROUPED
+        keys = ", ".join(repr(key) for key in list(document)[:5]) or "none"
+        raise RejectedFile(
+            f"unrecognised shape: a JSON object whose keys ({keys}) hold no message arrays; "
+            + _SHAPES_HELP
+        )
+    kind = type(document).__name__
+    kind = {"list": "array", "str": "string", "int": "number", "float": "number"}.get(kind, kind)
+    raise RejectedFile(f"unrecognised shape: the top level is a JSON {kind}; " + _SHAPES_HELP)
+
+
+def _candidate(
+    msg: Any, chat_id: str, location: str, result: ParseResult, repair: bool = False
+) -> _Candidate | None:
+    if not isinstance(msg, dict):
+        result.skip("message is not a JSON object", location)
+        return None
+    sent_at = fields.message_time(msg)
+    if sent_at is None:
+        result.skip("message has no usable time", location)
+        return None
+    text = fields.message_text(msg)
+    display = fields.sender_display_name(msg)
+    if repair:
+        text = fields.repair_mojibake(text) if text else text
+        display = fields.repair_mojibake(display) if display else display
+    explicit = fields.explicit_side(msg)
+    return _Candidate(
+        chat_id=chat_id,
+        location=location,
+        sent_at=sent_at,
+        text=text,
+        message_id=fields.message_id(msg),
+        identities=tuple(
+            fields.repair_mojibake(i) if repair else i for i in fields.sender_identities(msg)
+        ),
+        display_name=display,
+        agent_name=fields.explicit_agent_name(msg),
+        side=explicit[0] if explicit else None,
+        marked_bot=explicit[1] if explicit else False,
+    )
+
+
+def _parse_grouped(document: dict[str, Any]) -> tuple[ParseResult, list[_Candidate]]:
+    result = ParseResult(format=GROUPED)
+    candidates: list[_Candidate] = []
+    for chat_id, thread in document.items():
+        where = f"$[{json.dumps(chat_id, ensure_ascii=False)}]"
+        if not isinstance(thread, list):
+            result.skip("thread is not an array of messages", where)
+            continue
+        result.threads += 1
+        for index, msg in enumerate(thread):
+            cand = _candidate(msg, str(chat_id), f"{where}[{index}]", result)
+            if cand:
+                candidates.append(cand)
+    return result, candidates
+
+
+def _parse_graph(document: dict[str, Any]) -> tuple[ParseResult, list[_Candidate]]:
+    result = ParseResult(format=GRAPH)
+    candidates: list[_Candidate] = []
+    for index, conversation in enumerate(document["data"]):
+        where = f"$.data[{index}]"
+        messages = conversation.get("messages")
+        if isinstance(messages, dict):
+            messages = messages.get("data")
+        chat_id = conversation.get("id")
+        if not isinstance(messages, list) or not isinstance(chat_id, str | int) or chat_id == "":
+            result.skip("conversation has no id or no messages.data array", where)
+            continue
+        result.threads += 1
+        for m_index, msg in enumerate(messages):
+            cand = _candidate(msg, str(chat_id), f"{where}.messages.data[{m_index}]", result)
+            if cand:
+                candidates.append(cand)
+    return result, candidates
+
+
+def _parse_dyi(
+    document: dict[str, Any], page_names: frozenset[str]
+) -> tuple[ParseResult, list[_Candidate]]:
+    result = ParseResult(format=DYI, threads=1)
+    participants = [
+        fields.repair_mojibake(p["name"])
+        for p in document["participants"]
+        if isinstance(p, dict) and isinstance(p.get("name"), str)
+    ]
+    chat_id = document.get("thread_path")
+    if not isinstance(chat_id, str) or not chat_id:
+        chat_id = "dyi:" + "|".join(sorted(participants))
+    candidates = [
+        cand
+        for index, msg in enumerate(document["messages"])
+        if (cand := _candidate(msg, chat_id, f"$.messages[{index}]", result, repair=True))
+    ]
+    senders = sorted({c.display_name for c in candidates if c.display_name})
+    business = {name for name in senders if name.casefold() in page_names}
+    if not business:
+        title = document.get("title")
+        title = fields.repair_mojibake(title) if isinstance(title, str) else None
+        others = [p for p in participants if p != title]
+        # In a Page's own export the thread title is the customer: the other participant
+        # is the Page. Only trusted when that leaves exactly one candidate.
+        if title in participants and len(participants) == 2 and len(others) == 1:
+            business = {others[0]}
+            if page_names:
+                result.warnings.append(
+                    f"no sender matched POWERPULSE_PAGE_NAMES; took {others[0]!r} as the Page "
+                    f"because the thread title names the other participant"
+                )
+    if not business and candidates:
+        raise RejectedFile(
+            "cannot tell which participant is the business Page in this Messenger thread "
+            f"(senders: {', '.join(senders) or 'none'}); set POWERPULSE_PAGE_NAMES to the Page's name"
+        )
+    for cand in candidates:
+        if cand.side is None:
+            cand.side = AGENT if cand.display_name in business else CUSTOMER
+            cand.side_from_page_name = True
+    return result, candidates
+
+
+def _resolve_sides(
+    candidates: list[_Candidate], page_names: frozenset[str], result: ParseResult
+) -> None:
+    unresolved = [c for c in candidates if c.side is None]
+    if not unresolved:
+        return
+    if page_names:
+        matched_any = False
+        for cand in unresolved:
+            is_page = fields.matches_page(cand.identities, page_names)
+            matched_any = matched_any or is_page
+            cand.side = AGENT if is_page else CUSTOMER
+            cand.side_from_page_name = True
+        if not matched_any:
+            result.warnings.append(
+                "no sender matched POWERPULSE_PAGE_NAMES: every such message was taken as "
+                "the customer's"
+            )
+        return
+    # No names configured: the Page is the sender present in the most threads (in every
+    # thread, in a clean export), provided it is a clear winner over at least 2 threads.
+    per_thread: dict[str, set[str]] = {}
+    for cand in unresolved:
+        per_thread.setdefault(cand.chat_id, set()).update(cand.identities)
+    page = _most_common_sender(per_thread)
+    for cand in unresolved:
+        if page is None or not cand.identities:
+            result.skip(
+                "sender side unknown (no role/is_echo/from_page, POWERPULSE_PAGE_NAMES is "
+                "empty, and no sender stands out across threads)",
+                cand.location,
+            )
+            continue
+        cand.side = AGENT if page & set(cand.identities) else CUSTOMER
+        cand.side_from_page_name = True
+
+
+def _most_common_sender(per_thread: dict[str, set[str]]) -> frozenset[str] | None:
+    """The identities (id and name) of the sender seen in the most threads, if unambiguous."""
+    counts: Counter[str] = Counter()
+    for identities in per_thread.values():
+        counts.update(identities)
+    if not counts:
+        return None
+    top = max(counts.values())
+    leaders = frozenset(identity for identity, count in counts.items() if count == top)
+    # Several leaders are one sender only when they always appear together (its id and name).
+    together = all(leaders <= ids or not leaders & ids for ids in per_thread.values())
+    return leaders if top >= 2 and together else None

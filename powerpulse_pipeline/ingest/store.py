@@ -1,0 +1,205 @@
+"""Storing one parsed export: distinct messages into `raw_messages`, and the days it touches."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+import duckdb
+import pyarrow as pa
+
+from ..conversations.sessionize import build_conversations
+from ..settings import Settings
+from ..warehouse.io import UTC_TS, insert_rows
+from ..warehouse.threads import load_threads
+from .formats import parse_export
+from .records import ParseResult, RawMessage, RejectedFile
+
+INGESTED = "ingested"
+REJECTED = "rejected"
+
+# Clocks of exporting systems drift; a message a few minutes "ahead" is not in the future.
+FUTURE_TOLERANCE = timedelta(minutes=10)
+
+RAW_SCHEMA = pa.schema(
+    [
+        ("chat_id", pa.string()),
+        ("message_key", pa.string()),
+        ("message_id", pa.string()),
+        ("sent_at", UTC_TS),
+        ("sender_role", pa.string()),
+        ("sender_name", pa.string()),
+        ("agent_name", pa.string()),
+        ("text", pa.string()),
+        ("marked_bot", pa.bool_()),
+        ("source_file", pa.string()),
+        ("file_key", pa.string()),
+        ("ingested_at", UTC_TS),
+    ]
+)
+
+
+@dataclass
+class FileOutcome:
+    key: str
+    relpath: str
+    sha256: str
+    status: str
+    format: str | None = None
+    error: str | None = None
+    threads: int = 0
+    messages_in_file: int = 0
+    new_messages: int = 0
+    skipped: int = 0
+    skipped_detail: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    days_touched: list[date] = field(default_factory=list)
+
+
+def ingest_export(
+    conn: duckdb.DuckDBPyConnection,
+    raw: bytes,
+    *,
+    key: str,
+    relpath: str,
+    sha256: str,
+    settings: Settings,
+    now: datetime,
+) -> FileOutcome:
+    """Parse and store one file. A `RejectedFile` leaves the warehouse untouched."""
+    outcome = FileOutcome(key=key, relpath=relpath, sha256=sha256, status=INGESTED)
+    try:
+        parsed = parse_export(raw, settings.page_names)
+        kept = _within_dates(parsed, settings, now)
+    except RejectedFile as exc:
+        outcome.status = REJECTED
+        outcome.error = str(exc)
+        _record_file(conn, outcome, now)
+        return outcome
+
+    outcome.format = parsed.format
+    outcome.threads = parsed.threads
+    outcome.messages_in_file = len(parsed.messages)
+    outcome.skipped = sum(parsed.skipped.values())
+    outcome.skipped_detail = parsed.skipped_summary()
+    outcome.warnings = parsed.warnings
+    rows = [
+        {
+            **{name: getattr(msg, name) for name in RawMessage.__dataclass_fields__},
+            "source_file": relpath,
+            "file_key": key,
+            "ingested_at": now,
+        }
+        for msg in kept
+    ]
+    incoming = pa.Table.from_pylist(rows, schema=RAW_SCHEMA)
+    conn.register("incoming_raw", incoming)
+    try:
+        new_rows = conn.execute(
+            "SELECT DISTINCT i.chat_id, i.message_key, i.sent_at FROM incoming_raw i "
+            "ANTI JOIN raw_messages r USING (chat_id, message_key)"
+        ).fetchall()
+    finally:
+        conn.unregister("incoming_raw")
+    outcome.new_messages = insert_rows(
+        conn,
+        "raw_messages",
+        rows,
+        RAW_SCHEMA,
+        select="SELECT DISTINCT ON (chat_id, message_key) i.* FROM incoming i "
+        "ANTI JOIN raw_messages r USING (chat_id, message_key)",
+    )
+    outcome.days_touched = touched_days(conn, new_rows, settings)
+    _record_file(conn, outcome, now)
+    return outcome
+
+
+def _within_dates(
+    parsed: ParseResult, settings: Settings, now: datetime
+) -> list[RawMessage]:
+    start = datetime.combine(settings.start_date, datetime.min.time(), tzinfo=settings.zone)
+    latest = now + FUTURE_TOLERANCE
+    kept = [m for m in parsed.messages if start <= m.sent_at <= latest]
+    early = sum(1 for m in parsed.messages if m.sent_at < start)
+    late = sum(1 for m in parsed.messages if m.sent_at > latest)
+    if early:
+        setting = f"POWERPULSE_START_DATE={settings.start_date}"
+        parsed.skip(f"dated before {setting}", "(date filter)", early)
+        parsed.warnings.append(
+            f"{early} messages are dated before {setting} and were skipped; "
+            "lower the setting to include them"
+        )
+    if late:
+        parsed.skip("dated in the future", "(date filter)", late)
+        parsed.warnings.append(f"{late} messages are dated in the future and were skipped")
+    if not kept:
+        raise RejectedFile(
+            f"none of the {len(parsed.messages)} messages falls between POWERPULSE_START_DATE="
+            f"{settings.start_date} ({settings.timezone}) and now; change the setting or the "
+            "file and drop it again"
+        )
+    return kept
+
+
+def touched_days(
+    conn: duckdb.DuckDBPyConnection,
+    new_rows: list[tuple[str, str, datetime]],
+    settings: Settings,
+) -> list[date]:
+    """Days whose conversations change because of these new messages.
+
+    The days of the conversations that now contain a new message, plus the days of stored
+    conversations near the new messages, which a merge may empty or move.
+    """
+    if not new_rows:
+        return []
+    new_keys = {(chat_id, key) for chat_id, key, _ in new_rows}
+    windows: dict[str, tuple[datetime, datetime]] = {}
+    for chat_id, _, sent_at in new_rows:
+        lo, hi = windows.get(chat_id, (sent_at, sent_at))
+        windows[chat_id] = (min(lo, sent_at), max(hi, sent_at))
+
+    days: set[date] = set()
+    for chat_id, thread in load_threads(conn, windows).items():
+        for conv in build_conversations(
+            thread, settings.session_gap, settings.zone, settings.is_autoresponse_text
+        ):
+            if any((chat_id, m.message.message_key) in new_keys for m in conv.messages):
+                days.add(conv.day)
+
+    chat_ids = pa.table({"chat_id": pa.array(list(windows), pa.string())})
+    conn.register("touched_threads", chat_ids)
+    try:
+        stored = conn.execute(
+            "SELECT chat_id, day, min(sent_at), max(sent_at) FROM messages "
+            "JOIN touched_threads USING (chat_id) GROUP BY chat_id, conversation_id, day"
+        ).fetchall()
+    finally:
+        conn.unregister("touched_threads")
+    gap = settings.session_gap
+    for chat_id, day, started, ended in stored:
+        lo, hi = windows[chat_id]
+        if started <= hi + gap and ended >= lo - gap:
+            days.add(day)
+    return sorted(days)
+
+
+def _record_file(conn: duckdb.DuckDBPyConnection, outcome: FileOutcome, now: datetime) -> None:
+    conn.execute(
+        "INSERT OR REPLACE INTO ingested_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            outcome.key,
+            outcome.sha256,
+            outcome.relpath,
+            outcome.status,
+            outcome.format,
+            outcome.error,
+            outcome.threads,
+            outcome.messages_in_file,
+            outcome.new_messages,
+            outcome.skipped,
+            outcome.skipped_detail,
+            outcome.days_touched,
+            now,
+        ],
+    )

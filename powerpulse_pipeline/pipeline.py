@@ -1,0 +1,58 @@
+"""Builds the Dagster definitions from settings: the whole data flow in one place."""
+
+from __future__ import annotations
+
+from dagster import AssetSelection, Definitions, define_asset_job, in_process_executor
+from dagster_duckdb import DuckDBResource
+
+from .assets.days import build_day_assets
+from .assets.files import build_chat_files_asset
+from .partitions import chat_file_partitions, daily_partitions
+from .scoring.resource import ScorerResource
+from .sensors.days import build_days_sensor
+from .sensors.inbox import build_inbox_sensor
+from .settings import Settings
+
+INGEST_JOB = "ingest_files_job"
+DAILY_JOB = "daily_metrics_job"
+
+
+def build_definitions(settings: Settings | None = None) -> Definitions:
+    settings = settings or Settings.from_env()
+    settings.duckdb_path.parent.mkdir(parents=True, exist_ok=True)
+    settings.inbox_dir.mkdir(parents=True, exist_ok=True)
+    daily = daily_partitions(settings)
+
+    chat_files = build_chat_files_asset(settings)
+    day_assets = build_day_assets(settings, daily)
+
+    ingest_job = define_asset_job(
+        INGEST_JOB,
+        selection=AssetSelection.assets(chat_files),
+        partitions_def=chat_file_partitions,
+        description="Ingest dropped files (one partition per file).",
+    )
+    daily_job = define_asset_job(
+        DAILY_JOB,
+        selection=AssetSelection.assets(*day_assets),
+        partitions_def=daily,
+        description="Rebuild messages, scores, conversations and metrics for a range of days.",
+    )
+    return Definitions(
+        assets=[chat_files, *day_assets],
+        jobs=[ingest_job, daily_job],
+        sensors=[
+            build_inbox_sensor(settings, ingest_job),
+            build_days_sensor(daily, daily_job),
+        ],
+        resources={
+            "duckdb": DuckDBResource(database=str(settings.duckdb_path)),
+            "scorer": ScorerResource(
+                mode=settings.scorer,
+                model=settings.llm_model,
+                concurrency=settings.llm_concurrency,
+            ),
+        },
+        # Steps are short and DuckDB-bound: one process per run, not one per step.
+        executor=in_process_executor,
+    )

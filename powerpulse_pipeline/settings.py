@@ -1,0 +1,139 @@
+"""Configuration read from the environment (DESIGN.md section 2).
+
+Everything is read when `Settings.from_env()` is called, never at import, so tests and
+the code server see the environment of the process that builds the definitions.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def project_root() -> Path:
+    """The checkout the package lives in (editable install), else the working directory."""
+    candidate = PACKAGE_DIR.parent
+    if (candidate / "pyproject.toml").exists():
+        return candidate
+    return Path.cwd()
+
+
+class SettingsError(ValueError):
+    """An environment variable has a value PowerPulse cannot use."""
+
+
+def _split_list(raw: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in raw.split("|") if part.strip())
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    inbox_dir: Path
+    duckdb_path: Path
+    timezone: str = "UTC"
+    start_date: date = date(2024, 1, 1)
+    session_gap: timedelta = timedelta(hours=24)
+    autoresponse_patterns: tuple[str, ...] = ("*977#",)
+    page_names: tuple[str, ...] = ()
+    scorer: str = "auto"
+    llm_model: str = "gpt-4o-mini"
+    llm_concurrency: int = 32
+    _lowered_patterns: tuple[str, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(
+            self, "_lowered_patterns", tuple(p.lower() for p in self.autoresponse_patterns)
+        )
+
+    @property
+    def rejected_dir(self) -> Path:
+        return self.data_dir / "rejected"
+
+    @property
+    def exports_dir(self) -> Path:
+        return self.data_dir / "exports"
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def is_autoresponse_text(self, text: str | None) -> bool:
+        if not text:
+            return False
+        lowered = text.lower()
+        return any(pattern in lowered for pattern in self._lowered_patterns)
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        env = dict(os.environ if env is None else env)
+
+        def get(name: str, default: str) -> str:
+            value = env.get(name, "").strip()
+            return value or default
+
+        root = project_root()
+        data_dir = Path(get("POWERPULSE_DATA_DIR", "data"))
+        if not data_dir.is_absolute():
+            data_dir = root / data_dir
+        inbox = Path(get("POWERPULSE_INBOX_DIR", str(data_dir / "inbox")))
+        duckdb_path = Path(
+            get("POWERPULSE_DUCKDB_PATH", str(data_dir / "warehouse" / "powerpulse.duckdb"))
+        )
+        inbox = inbox if inbox.is_absolute() else root / inbox
+        duckdb_path = duckdb_path if duckdb_path.is_absolute() else root / duckdb_path
+
+        timezone = get("POWERPULSE_TIMEZONE", "UTC")
+        try:
+            ZoneInfo(timezone)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise SettingsError(
+                f"POWERPULSE_TIMEZONE={timezone!r} is not an IANA time zone (e.g. Europe/Berlin)"
+            ) from exc
+
+        raw_start = get("POWERPULSE_START_DATE", "2024-01-01")
+        try:
+            start_date = date.fromisoformat(raw_start)
+        except ValueError as exc:
+            raise SettingsError(
+                f"POWERPULSE_START_DATE={raw_start!r} is not a date like 2024-01-01"
+            ) from exc
+
+        gap_hours = _positive_number(env, "POWERPULSE_SESSION_GAP_HOURS", "24", float)
+        concurrency = _positive_number(env, "POWERPULSE_LLM_CONCURRENCY", "32", int)
+
+        scorer = get("POWERPULSE_SCORER", "auto").lower()
+        if scorer not in {"auto", "openai", "offline"}:
+            raise SettingsError(
+                f"POWERPULSE_SCORER={scorer!r} must be one of auto, openai, offline"
+            )
+
+        return cls(
+            data_dir=data_dir,
+            inbox_dir=inbox,
+            duckdb_path=duckdb_path,
+            timezone=timezone,
+            start_date=start_date,
+            session_gap=timedelta(hours=gap_hours),
+            autoresponse_patterns=_split_list(get("POWERPULSE_AUTORESPONSE_PATTERNS", "*977#")),
+            page_names=_split_list(env.get("POWERPULSE_PAGE_NAMES", "")),
+            scorer=scorer,
+            llm_model=get("POWERPULSE_LLM_MODEL", "gpt-4o-mini"),
+            llm_concurrency=concurrency,
+        )
+
+
+def _positive_number(env: dict[str, str], name: str, default: str, kind: type) -> float:
+    raw = env.get(name, "").strip() or default
+    try:
+        value = kind(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{name}={raw!r} is not a number") from exc
+    if value <= 0:
+        raise SettingsError(f"{name}={raw!r} must be greater than 0")
+    return value

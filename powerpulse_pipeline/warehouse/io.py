@@ -1,0 +1,44 @@
+"""Bulk writes through Arrow, and the delete-then-insert of a day range in one transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+
+def insert_rows(
+    conn: duckdb.DuckDBPyConnection,
+    table: str,
+    rows: Sequence[dict[str, Any]],
+    schema: pa.Schema,
+    select: str = "SELECT * FROM incoming",
+) -> int:
+    """Insert dict rows by column name; `select` may filter `incoming` (e.g. an anti-join)."""
+    if not rows:
+        return 0
+    incoming = pa.Table.from_pylist(list(rows), schema=schema)
+    conn.register("incoming", incoming)
+    try:
+        result = conn.execute(f"INSERT INTO {table} BY NAME {select}").fetchone()
+    finally:
+        conn.unregister("incoming")
+    return int(result[0]) if result else 0
+
+
+@contextmanager
+def transaction(conn: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """All or nothing: a killed run leaves the previous good state."""
+    conn.execute("BEGIN TRANSACTION")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+UTC_TS = pa.timestamp("us", tz="UTC")
