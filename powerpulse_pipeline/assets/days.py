@@ -4,7 +4,6 @@ All four share the daily partitions and run a whole day range in one run. Every 
 delete-then-insert of the range inside one transaction.
 """
 
-
 import time
 from datetime import UTC, date, datetime
 from typing import Any
@@ -212,9 +211,7 @@ def build_day_assets(
             day_conversations = load_day_conversations(conn, first_day, last_day)
             transcripts = {c.transcript.content_hash: c.transcript for c in day_conversations}
             cached = _cached_hashes(conn, list(transcripts), active.name, active.version)
-        todo = [
-            t for h, t in transcripts.items() if config.force_rescore or h not in cached
-        ]
+        todo = [t for h, t in transcripts.items() if config.force_rescore or h not in cached]
         context.log.info(
             f"{len(day_conversations)} conversations, {len(transcripts)} distinct contents, "
             f"{len(transcripts) - len(todo)} already scored, {len(todo)} to score"
@@ -283,8 +280,10 @@ def build_day_assets(
                 active.name,
                 active.version,
             )
-            rows = [_conversation_row(c, scores.get(c.transcript.content_hash), active.name)
-                    for c in day_conversations]
+            rows = [
+                _conversation_row(c, scores.get(c.transcript.content_hash), active.name)
+                for c in day_conversations
+            ]
             with transaction(conn):
                 conn.execute(
                     "DELETE FROM conversations WHERE day BETWEEN ? AND ?", [first_day, last_day]

@@ -1,6 +1,5 @@
 """`chat_files`: one dynamic partition per dropped file; parses it into `raw_messages`."""
 
-
 import hashlib
 import time
 from datetime import UTC, datetime
@@ -153,8 +152,7 @@ def build_chat_files_asset(settings: Settings) -> AssetsDefinition:
                     severity=AssetCheckSeverity.WARN,
                     metadata={
                         "rejected": MetadataValue.md(
-                            "\n".join(f"- `{o.relpath}`: {o.error}" for o in rejected)
-                            or "none"
+                            "\n".join(f"- `{o.relpath}`: {o.error}" for o in rejected) or "none"
                         )
                     },
                 )
@@ -196,7 +194,12 @@ def _ingest_one(
         )
     with transaction(conn) as tx:
         outcome = ingest_export(
-            tx, raw, key=key, relpath=relpath, sha256=sha, settings=settings,
+            tx,
+            raw,
+            key=key,
+            relpath=relpath,
+            sha256=sha,
+            settings=settings,
             now=datetime.now(UTC),
         )
     if outcome.status == REJECTED:

@@ -57,9 +57,7 @@ def conversation_id(chat_id: str, started_at: datetime) -> str:
     return f"{chat_id}:{stamp}"
 
 
-def split_thread(
-    messages: Iterable[StoredMessage], gap: timedelta
-) -> list[list[StoredMessage]]:
+def split_thread(messages: Iterable[StoredMessage], gap: timedelta) -> list[list[StoredMessage]]:
     """Order by time, drop repeats of the same message, split where the silence exceeds `gap`."""
     seen: set[str] = set()
     ordered: list[StoredMessage] = []

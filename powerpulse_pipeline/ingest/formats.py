@@ -229,7 +229,8 @@ def _parse_dyi(
     if not business and candidates:
         raise RejectedFile(
             "cannot tell which participant is the business Page in this Messenger thread "
-            f"(senders: {', '.join(senders) or 'none'}); set POWERPULSE_PAGE_NAMES to the Page's name"
+            f"(senders: {', '.join(senders) or 'none'}); "
+            "set POWERPULSE_PAGE_NAMES to the Page's name"
         )
     for cand in candidates:
         if cand.side is None:

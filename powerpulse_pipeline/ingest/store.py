@@ -114,9 +114,7 @@ def ingest_export(
     return outcome
 
 
-def _within_dates(
-    parsed: ParseResult, settings: Settings, now: datetime
-) -> list[RawMessage]:
+def _within_dates(parsed: ParseResult, settings: Settings, now: datetime) -> list[RawMessage]:
     start = datetime.combine(settings.start_date, datetime.min.time(), tzinfo=settings.zone)
     latest = now + FUTURE_TOLERANCE
     kept = [m for m in parsed.messages if start <= m.sent_at <= latest]

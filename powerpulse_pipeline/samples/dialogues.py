@@ -73,8 +73,16 @@ SCRIPTS: dict[tuple[str, str], tuple[str, str, str, str]] = {
 
 AGENTS = ("Maria Lopez", "James Carter", "Aisha Khan", "Tom Becker")
 CUSTOMERS = (
-    "Olivia Brown", "Lucas García", "Emma Schmidt", "Noah Wilson", "Sofía Martínez",
-    "Liam Johnson", "Mia Müller", "Ethan Davis", "Zoë Ødegaard", "Chen Wei",
+    "Olivia Brown",
+    "Lucas García",
+    "Emma Schmidt",
+    "Noah Wilson",
+    "Sofía Martínez",
+    "Liam Johnson",
+    "Mia Müller",
+    "Ethan Davis",
+    "Zoë Ødegaard",
+    "Chen Wei",
 )
 
 
@@ -122,7 +130,11 @@ def conversation_lines(
 
 
 def generate_threads(
-    *, threads: int, first_day: datetime, days: int, seed: int = 7,
+    *,
+    threads: int,
+    first_day: datetime,
+    days: int,
+    seed: int = 7,
     multi_conversation_share: float = 0.2,
 ) -> list[Thread]:
     """`threads` threads whose conversations start on random days of the window."""

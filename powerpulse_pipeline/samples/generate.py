@@ -1,7 +1,7 @@
 """Write sample exports: `--write-samples DIR` for data/samples, or a large set with --out.
 
-    python -m powerpulse_pipeline.samples.generate --write-samples data/samples
-    python -m powerpulse_pipeline.samples.generate --out /tmp/big --threads 8000 --days 90
+python -m powerpulse_pipeline.samples.generate --write-samples data/samples
+python -m powerpulse_pipeline.samples.generate --out /tmp/big --threads 8000 --days 90
 """
 
 from __future__ import annotations
@@ -19,11 +19,13 @@ SAMPLE_FIRST_DAY = datetime(2025, 3, 3, tzinfo=UTC)
 def write_samples(folder: Path) -> list[Path]:
     """The three formats over one week, with every case the README mentions."""
     folder.mkdir(parents=True, exist_ok=True)
-    grouped = generate_threads(threads=24, first_day=SAMPLE_FIRST_DAY, days=7, seed=11,
-                               multi_conversation_share=0.3)
+    grouped = generate_threads(
+        threads=24, first_day=SAMPLE_FIRST_DAY, days=7, seed=11, multi_conversation_share=0.3
+    )
     graph = generate_threads(threads=6, first_day=SAMPLE_FIRST_DAY, days=7, seed=12)
-    dyi = generate_threads(threads=1, first_day=SAMPLE_FIRST_DAY, days=7, seed=13,
-                           multi_conversation_share=1.0)
+    dyi = generate_threads(
+        threads=1, first_day=SAMPLE_FIRST_DAY, days=7, seed=13, multi_conversation_share=1.0
+    )
     written = [
         folder / "grouped_export_2025-03-03.json",
         folder / "graph_api_conversations.json",
@@ -38,14 +40,14 @@ def write_samples(folder: Path) -> list[Path]:
 
 def write_large(folder: Path, threads: int, days: int, files: int, seed: int) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
-    everything = generate_threads(threads=threads, first_day=SAMPLE_FIRST_DAY, days=days,
-                                  seed=seed)
+    everything = generate_threads(threads=threads, first_day=SAMPLE_FIRST_DAY, days=days, seed=seed)
     per_file = max(1, len(everything) // files)
     written = []
     for index in range(0, len(everything), per_file):
         path = folder / f"export_{seed}_{index // per_file:04d}.json"
-        path.write_text(dumps(grouped_export(everything[index : index + per_file])),
-                        encoding="utf-8")
+        path.write_text(
+            dumps(grouped_export(everything[index : index + per_file])), encoding="utf-8"
+        )
         written.append(path)
     return written
 

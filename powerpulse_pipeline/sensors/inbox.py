@@ -136,8 +136,11 @@ def build_inbox_sensor(settings: Settings, job: JobDefinition) -> SensorDefiniti
             run_requests.append(
                 RunRequest(
                     run_key=f"ingest:{batch[0]}..{batch[-1]}",
-                    run_config={"ops": {"chat_files": {"config": {
-                        "paths": {k: new_keys[k] for k in batch}}}}},
+                    run_config={
+                        "ops": {
+                            "chat_files": {"config": {"paths": {k: new_keys[k] for k in batch}}}
+                        }
+                    },
                     tags={
                         PARTITION_RANGE_START: batch[0],
                         PARTITION_RANGE_END: batch[-1],
@@ -160,7 +163,9 @@ def build_inbox_sensor(settings: Settings, job: JobDefinition) -> SensorDefiniti
             run_requests=run_requests,
             dynamic_partitions_requests=[
                 AddDynamicPartitionsRequest(chat_file_partitions.name, ordered)
-            ] if ordered else [],
+            ]
+            if ordered
+            else [],
             cursor=cursor,
         )
 
