@@ -7,7 +7,7 @@ from dagster_duckdb import DuckDBResource
 
 from .assets.days import build_day_assets
 from .assets.files import build_chat_files_asset
-from .partitions import chat_file_partitions, daily_partitions
+from .partitions import daily_partitions
 from .scoring.resource import ScorerResource
 from .sensors.days import build_days_sensor
 from .sensors.inbox import build_inbox_sensor
@@ -29,13 +29,11 @@ def build_definitions(settings: Settings | None = None) -> Definitions:
     ingest_job = define_asset_job(
         INGEST_JOB,
         selection=AssetSelection.assets(chat_files),
-        partitions_def=chat_file_partitions,
         description="Ingest dropped files (one partition per file).",
     )
     daily_job = define_asset_job(
         DAILY_JOB,
         selection=AssetSelection.assets(*day_assets),
-        partitions_def=daily,
         description="Rebuild messages, scores, conversations and metrics for a range of days.",
     )
     return Definitions(

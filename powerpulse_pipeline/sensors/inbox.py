@@ -151,9 +151,13 @@ def build_inbox_sensor(settings: Settings, job: JobDefinition) -> SensorDefiniti
         for key, relpath in retry_keys.items():
             run_requests.append(
                 RunRequest(
-                    partition_key=key,
                     run_config={"ops": {"chat_files": {"config": {"paths": {key: relpath}}}}},
-                    tags={"powerpulse/retry": "true"},
+                    tags={
+                        PARTITION_RANGE_START: key,
+                        PARTITION_RANGE_END: key,
+                        "powerpulse/files": "1",
+                        "powerpulse/retry": "true",
+                    },
                 )
             )
         context.log.info(
