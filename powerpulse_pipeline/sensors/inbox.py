@@ -28,7 +28,7 @@ from ..settings import Settings
 PARTITION_RANGE_START = "dagster/asset_partition_range_start"
 PARTITION_RANGE_END = "dagster/asset_partition_range_end"
 
-# A file untouched for this long when first seen is stable (it was there before the sensor).
+# A file last modified this long ago is not being written any more.
 SETTLE_NS = 15 * 1_000_000_000
 # Keep the tick far below Dagster's 60 s limit; what is left is hashed on the next tick.
 HASH_BUDGET_SECONDS = 25.0
@@ -99,7 +99,7 @@ def build_inbox_sensor(settings: Settings, job: JobDefinition) -> SensorDefiniti
                 state[found.relpath] = before
                 continue
             stable = (before is not None and before[:2] == signature) or (
-                before is None and now_ns - found.mtime_ns > SETTLE_NS
+                now_ns - found.mtime_ns > SETTLE_NS
             )
             if not stable or time.monotonic() > deadline:
                 state[found.relpath] = [*signature, PENDING]
