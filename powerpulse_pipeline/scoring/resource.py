@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 from dagster import ConfigurableResource
 
 from .base import Scorer
@@ -18,9 +16,8 @@ class ScorerResource(ConfigurableResource):
     concurrency: int = 32
 
     def resolved_mode(self) -> str:
-        if self.mode == "auto":
-            return "openai" if os.environ.get("OPENAI_API_KEY") else "offline"
-        return self.mode
+        # `auto` stays offline until the OpenAI scorer exists (issue 3).
+        return "offline" if self.mode == "auto" else self.mode
 
     def build(self) -> Scorer:
         mode = self.resolved_mode()
