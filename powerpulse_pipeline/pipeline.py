@@ -49,6 +49,13 @@ def build_definitions(settings: Settings | None = None) -> Definitions:
                 mode=settings.scorer,
                 model=settings.llm_model,
                 concurrency=settings.llm_concurrency,
+                rpm=settings.llm_rpm,
+                tpm=settings.llm_tpm,
+                timeout_seconds=settings.llm_timeout_seconds,
+                max_attempts=settings.llm_max_attempts,
+                mask_pii=settings.mask_pii,
+                topics=list(settings.topics),
+                prices_json=settings.llm_prices,
             ),
         },
         # Steps are short and DuckDB-bound: one process per run, not one per step.

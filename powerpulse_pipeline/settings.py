@@ -44,6 +44,13 @@ class Settings:
     scorer: str = "auto"
     llm_model: str = "gpt-4o-mini"
     llm_concurrency: int = 32
+    llm_rpm: float | None = None
+    llm_tpm: float | None = None
+    llm_timeout_seconds: float = 60.0
+    llm_max_attempts: int = 6
+    llm_prices: str = ""
+    mask_pii: bool = True
+    topics: tuple[str, ...] = ()
     _lowered_patterns: tuple[str, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -107,6 +114,14 @@ class Settings:
         gap_hours = _positive_number(env, "POWERPULSE_SESSION_GAP_HOURS", "24", float)
         concurrency = _positive_number(env, "POWERPULSE_LLM_CONCURRENCY", "32", int)
 
+        rpm = _optional_number(env, "POWERPULSE_LLM_RPM")
+        tpm = _optional_number(env, "POWERPULSE_LLM_TPM")
+        timeout = _positive_number(env, "POWERPULSE_LLM_TIMEOUT_SECONDS", "60", float)
+        attempts = _positive_number(env, "POWERPULSE_LLM_MAX_ATTEMPTS", "6", int)
+        mask = get("POWERPULSE_MASK_PII", "true").lower()
+        if mask not in {"true", "false", "1", "0", "yes", "no"}:
+            raise SettingsError(f"POWERPULSE_MASK_PII={mask!r} must be true or false")
+
         scorer = get("POWERPULSE_SCORER", "auto").lower()
         if scorer not in {"auto", "openai", "offline"}:
             raise SettingsError(
@@ -125,6 +140,13 @@ class Settings:
             scorer=scorer,
             llm_model=get("POWERPULSE_LLM_MODEL", "gpt-4o-mini"),
             llm_concurrency=concurrency,
+            llm_rpm=rpm,
+            llm_tpm=tpm,
+            llm_timeout_seconds=timeout,
+            llm_max_attempts=attempts,
+            llm_prices=env.get("POWERPULSE_LLM_PRICES", ""),
+            mask_pii=mask in {"true", "1", "yes"},
+            topics=_split_list(env.get("POWERPULSE_TOPICS", "")),
         )
 
 
@@ -137,3 +159,9 @@ def _positive_number(env: dict[str, str], name: str, default: str, kind: type) -
     if value <= 0:
         raise SettingsError(f"{name}={raw!r} must be greater than 0")
     return value
+
+
+def _optional_number(env: dict[str, str], name: str) -> float | None:
+    if not env.get(name, "").strip():
+        return None
+    return _positive_number(env, name, "0", float)

@@ -5,6 +5,7 @@ delete-then-insert of the range inside one transaction.
 """
 
 import time
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -105,6 +106,44 @@ HEADLINE_COLUMNS = ("csat_pct", "fcr_pct", "median_first_response_minutes", "con
 
 class ScoringConfig(Config):
     force_rescore: bool = False
+
+
+@dataclass
+class _DayScoring:
+    """What scoring one day did and cost, for that partition's metadata."""
+
+    scored: int = 0
+    failed: int = 0
+    cache_hits: int = 0
+    prompt_tokens: int = 0
+    cached_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0
+
+    def add(self, record: ScoreRecord) -> None:
+        if record.status == SCORED:
+            self.scored += 1
+        else:
+            self.failed += 1
+        self.prompt_tokens += record.prompt_tokens
+        self.cached_tokens += record.cached_tokens
+        self.completion_tokens += record.completion_tokens
+        self.cost_usd += record.cost_usd
+
+    def merge(self, other: "_DayScoring") -> None:
+        for name in self.__dataclass_fields__:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+    def metadata(self) -> dict[str, Any]:
+        return {
+            "scored": self.scored,
+            "failed": self.failed,
+            "cache_hits": self.cache_hits,
+            "prompt_tokens": self.prompt_tokens,
+            "cached_tokens": self.cached_tokens,
+            "completion_tokens": self.completion_tokens,
+            "cost_usd": MetadataValue.float(round(self.cost_usd, 6)),
+        }
 
 
 def day_range(context: AssetExecutionContext) -> tuple[date, date]:
@@ -216,7 +255,12 @@ def build_day_assets(
             f"{len(day_conversations)} conversations, {len(transcripts)} distinct contents, "
             f"{len(transcripts) - len(todo)} already scored, {len(todo)} to score"
         )
-        saved = {"scored": 0, "failed": 0}
+        day_of = {}
+        for conv in day_conversations:  # identical contents on two days count on the first
+            day_of.setdefault(conv.transcript.content_hash, conv.day.isoformat())
+        per_day = {key: _DayScoring() for key in context.partition_keys}
+        for content_hash in transcripts.keys() - {t.content_hash for t in todo}:
+            per_day[day_of[content_hash]].cache_hits += 1
 
         def save(batch: list[ScoreRecord]) -> None:
             now = datetime.now(UTC)
@@ -232,26 +276,34 @@ def build_day_assets(
             ]
             with duckdb.get_connection() as conn, transaction(conn):
                 _upsert_scores(conn, rows)
-            for r in batch:
-                saved["scored" if r.status == SCORED else "failed"] += 1
+            for record in batch:
+                per_day[day_of[record.content_hash]].add(record)
 
         stats = active.score_all(todo, save, context.log.info)
         elapsed = time.monotonic() - started
+        for key, day in per_day.items():
+            context.add_asset_metadata(day.metadata(), partition_key=key)
+        totals = _DayScoring()
+        for day in per_day.values():
+            totals.merge(day)
         return MaterializeResult(
             metadata={
                 "scorer": active.name,
+                "scorer_version": active.version,
                 "conversations": len(day_conversations),
+                "to_score": len(todo),
                 "cache_hits": len(transcripts) - len(todo),
-                "scored": saved["scored"],
-                "failed": saved["failed"],
+                "scored": totals.scored,
+                "failed": totals.failed,
                 "requests": stats.requests,
                 "retries": stats.retries,
                 "failures": stats.failures,
                 "prompt_tokens": stats.prompt_tokens,
                 "cached_tokens": stats.cached_tokens,
                 "completion_tokens": stats.completion_tokens,
-                "cost_usd": round(stats.cost_usd, 6),
+                "cost_usd_run": MetadataValue.float(round(stats.cost_usd, 6)),
                 "elapsed_seconds": round(elapsed, 3),
+                **{k: v for k, v in stats.extra.items()},
             }
         )
 

@@ -2,27 +2,66 @@
 
 from __future__ import annotations
 
+import os
+
 from dagster import ConfigurableResource
 
 from .base import Scorer
 from .offline import OfflineScorer
+from .openai_scorer import OpenAIScorer, OpenAISettings
+from .pricing import parse_prices, price_for
+from .topics import DEFAULT_TOPICS
+
+
+class ScorerError(RuntimeError):
+    """The configured scorer cannot run (e.g. openai without a key)."""
 
 
 class ScorerResource(ConfigurableResource):
-    """`mode`: auto (OpenAI when OPENAI_API_KEY is set, else offline), openai or offline."""
+    """`mode`: auto (OpenAI when OPENAI_API_KEY is set, else offline), openai or offline.
+
+    The API key and base URL are never part of this config: the official client's own
+    environment variables (OPENAI_API_KEY, OPENAI_BASE_URL) are read when a scorer is built,
+    so they never show in the UI, in run config or in metadata.
+    """
 
     mode: str = "auto"
     model: str = "gpt-4o-mini"
     concurrency: int = 32
+    rpm: float | None = None
+    tpm: float | None = None
+    timeout_seconds: float = 60.0
+    max_attempts: int = 6
+    mask_pii: bool = True
+    topics: list[str] = []
+    prices_json: str = ""
 
     def resolved_mode(self) -> str:
-        # `auto` stays offline until the OpenAI scorer exists (issue 3).
-        return "offline" if self.mode == "auto" else self.mode
+        if self.mode == "auto":
+            return "openai" if os.environ.get("OPENAI_API_KEY") else "offline"
+        return self.mode
 
     def build(self) -> Scorer:
-        mode = self.resolved_mode()
-        if mode == "openai":
-            raise NotImplementedError(
-                "the OpenAI scorer is not available yet; set POWERPULSE_SCORER=offline"
+        if self.resolved_mode() == "offline":
+            return OfflineScorer()
+        api_key = os.environ.get("OPENAI_API_KEY", "")
+        if not api_key:
+            raise ScorerError(
+                "POWERPULSE_SCORER=openai needs OPENAI_API_KEY (any non-empty value for a "
+                "local OpenAI-compatible server without auth)"
             )
-        return OfflineScorer()
+        return OpenAIScorer(
+            OpenAISettings(
+                model=self.model,
+                concurrency=self.concurrency,
+                topics=tuple(self.topics) or DEFAULT_TOPICS,
+                mask_pii=self.mask_pii,
+                rpm=self.rpm,
+                tpm=self.tpm,
+                timeout_seconds=self.timeout_seconds,
+                max_attempts=self.max_attempts,
+                price=price_for(self.model, parse_prices(self.prices_json)),
+            ),
+            api_key=api_key,
+            base_url=os.environ.get("OPENAI_BASE_URL") or None,
+        )

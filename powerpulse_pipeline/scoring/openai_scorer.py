@@ -1,0 +1,300 @@
+"""The OpenAI (or any OpenAI-compatible server) scorer: one strict-JSON call per conversation.
+
+Many calls are in flight at once (up to the concurrency), paced by a client-side limiter that
+follows the server's rate-limit headers. Each call is retried with exponential backoff and
+jitter on 429/5xx/timeouts/dropped connections and on replies that break the schema, within a
+bounded number of attempts and time; a conversation that still fails is recorded as failed.
+Results are handed to `save` as they arrive, so a cancelled run keeps what it paid for.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import re
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+import openai
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception,
+    stop_after_attempt,
+    stop_after_delay,
+    wait_exponential_jitter,
+)
+
+from ..ingest.records import CUSTOMER
+from .base import FAILED, SCORED, ScoreRecord, ScoringStats, Transcript
+from .llm_output import SchemaViolation, parse_reply, response_format
+from .pii import mask_pii
+from .pricing import Price
+from .ratelimit import RateLimiter, retry_after_seconds
+
+PROMPT_VERSION = "conversation_v1"
+PROGRESS_EVERY_SECONDS = 10.0
+FLUSH_EVERY_SECONDS = 1.0
+MAX_COMPLETION_TOKENS = 400
+# A transcript longer than this is cut in the middle: the start and the end matter most.
+MAX_TRANSCRIPT_CHARS = 12_000
+
+
+@dataclass(frozen=True)
+class OpenAISettings:
+    model: str
+    concurrency: int
+    topics: tuple[str, ...]
+    mask_pii: bool = True
+    rpm: float | None = None
+    tpm: float | None = None
+    timeout_seconds: float = 60.0
+    max_attempts: int = 6
+    max_seconds_per_conversation: float = 300.0
+    price: Price | None = None
+    progress_seconds: float = PROGRESS_EVERY_SECONDS
+
+
+def load_prompt() -> str:
+    return (
+        resources.files(__package__)
+        .joinpath(f"prompts/{PROMPT_VERSION}.txt")
+        .read_text(encoding="utf-8")
+    )
+
+
+def redact(text: str, secret: str | None) -> str:
+    """Error texts can echo the key (e.g. 'Incorrect API key provided: sk-...')."""
+    if secret:
+        text = text.replace(secret, "[redacted]")
+    return re.sub(r"\b(sk|key|Bearer)[-_ ][A-Za-z0-9_\-*]{6,}", r"\1-[redacted]", text)
+
+
+def _is_retryable(exc: BaseException) -> bool:
+    if isinstance(exc, SchemaViolation | openai.APITimeoutError | openai.APIConnectionError):
+        return True
+    if isinstance(exc, openai.APIStatusError):
+        return exc.status_code in (408, 409, 429) or exc.status_code >= 500
+    return False
+
+
+_backoff = wait_exponential_jitter(initial=0.5, max=20.0, jitter=1.0)
+
+
+def _wait(state: RetryCallState) -> float:
+    exc = state.outcome.exception() if state.outcome else None
+    response = getattr(exc, "response", None)
+    server_says = retry_after_seconds(getattr(response, "headers", None))
+    if server_says is not None:
+        return min(server_says, 60.0)
+    return _backoff(state)
+
+
+class OpenAIScorer:
+    def __init__(self, settings: OpenAISettings, api_key: str, base_url: str | None) -> None:
+        self.settings = settings
+        self.name = f"openai:{settings.model}"
+        self._api_key = api_key
+        self._base_url = base_url
+        self._prompt = load_prompt().replace("{topics}", ", ".join(settings.topics))
+        self._format = response_format(settings.topics)
+        fingerprint = hashlib.sha256(
+            (self._prompt + repr(self._format) + str(settings.mask_pii)).encode()
+        ).hexdigest()[:8]
+        self.version = f"{PROMPT_VERSION}-{fingerprint}"
+
+    def render(self, transcript: Transcript) -> str:
+        lines = [
+            f"{'Customer' if role == CUSTOMER else 'Agent'}: "
+            f"{mask_pii(text) if self.settings.mask_pii else text}"
+            for role, text in transcript.turns
+        ]
+        rendered = "\n".join(lines)
+        if len(rendered) > MAX_TRANSCRIPT_CHARS:
+            half = MAX_TRANSCRIPT_CHARS // 2
+            rendered = (
+                rendered[:half] + "\n[... middle of the chat left out ...]\n" + rendered[-half:]
+            )
+        return rendered
+
+    def score_all(
+        self,
+        transcripts: Sequence[Transcript],
+        save: Callable[[list[ScoreRecord]], None],
+        log: Callable[[str], None],
+    ) -> ScoringStats:
+        stats = ScoringStats()
+        pending: list[ScoreRecord] = []
+        try:
+            asyncio.run(self._run(transcripts, pending, save, log, stats))
+        finally:
+            # Cancelled from the UI or crashed: keep every answer already paid for.
+            if pending:
+                save(list(pending))
+                pending.clear()
+        return stats
+
+    async def _run(
+        self,
+        transcripts: Sequence[Transcript],
+        pending: list[ScoreRecord],
+        save: Callable[[list[ScoreRecord]], None],
+        log: Callable[[str], None],
+        stats: ScoringStats,
+    ) -> None:
+        if not transcripts:
+            return
+        client = openai.AsyncOpenAI(
+            api_key=self._api_key,
+            base_url=self._base_url,
+            max_retries=0,  # tenacity retries, honouring retry-after and our limiter
+            timeout=self.settings.timeout_seconds,
+        )
+        limiter = RateLimiter(self.settings.rpm, self.settings.tpm)
+        gate = asyncio.Semaphore(self.settings.concurrency)
+        started = time.monotonic()
+        done = 0
+
+        async def one(transcript: Transcript) -> None:
+            nonlocal done
+            async with gate:
+                record = await self._score_one(client, limiter, transcript, stats)
+            pending.append(record)
+            done += 1
+
+        async def flusher() -> None:
+            while True:
+                await asyncio.sleep(FLUSH_EVERY_SECONDS)
+                if pending:
+                    batch = list(pending)
+                    del pending[: len(batch)]
+                    await asyncio.to_thread(save, batch)
+
+        def report() -> None:
+            elapsed = time.monotonic() - started
+            rate = done / elapsed if elapsed else 0.0
+            eta = (len(transcripts) - done) / rate if rate else float("inf")
+            log(
+                f"scored {done}/{len(transcripts)} in {elapsed:.0f}s ({rate:.1f}/s, "
+                f"ETA {eta:.0f}s, {stats.retries} retries, {stats.failures} failed, "
+                f"${stats.cost_usd:.4f})"
+            )
+
+        async def reporter() -> None:
+            while True:
+                await asyncio.sleep(self.settings.progress_seconds)
+                report()
+
+        background = [asyncio.create_task(flusher()), asyncio.create_task(reporter())]
+        try:
+            await asyncio.gather(*(one(t) for t in transcripts))
+            report()
+        finally:
+            for task in background:
+                task.cancel()
+            await asyncio.gather(*background, return_exceptions=True)
+            await client.close()
+        stats.extra["rate_limit_wait_seconds"] = round(limiter.waited_seconds, 3)
+
+    async def _score_one(
+        self,
+        client: openai.AsyncOpenAI,
+        limiter: RateLimiter,
+        transcript: Transcript,
+        stats: ScoringStats,
+    ) -> ScoreRecord:
+        messages = [
+            {"role": "system", "content": self._prompt},
+            {"role": "user", "content": self.render(transcript)},
+        ]
+        estimate = sum(len(m["content"]) for m in messages) // 4 + MAX_COMPLETION_TOKENS
+        usage = {"prompt": 0, "cached": 0, "completion": 0}
+        attempts = 0
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self.settings.max_attempts)
+            | stop_after_delay(self.settings.max_seconds_per_conversation),
+            wait=_wait,
+            retry=retry_if_exception(_is_retryable),
+            reraise=True,
+        )
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    attempts += 1
+                    await limiter.acquire(estimate)
+                    stats.requests += 1
+                    parsed = await self._call(client, limiter, messages, usage)
+        except Exception as exc:  # every failure becomes a failed record, never a lost one
+            stats.retries += attempts - 1
+            stats.failures += 1
+            return self._record(transcript, usage, stats, error=self._describe(exc))
+        stats.retries += attempts - 1
+        return self._record(transcript, usage, stats, parsed=parsed)
+
+    async def _call(
+        self,
+        client: openai.AsyncOpenAI,
+        limiter: RateLimiter,
+        messages: list[dict[str, str]],
+        usage: dict[str, int],
+    ) -> dict[str, Any]:
+        try:
+            raw = await client.chat.completions.with_raw_response.create(
+                model=self.settings.model,
+                messages=messages,
+                response_format=self._format,
+                temperature=0,
+                max_tokens=MAX_COMPLETION_TOKENS,
+            )
+        except openai.APIStatusError as exc:
+            if exc.status_code == 429:
+                limiter.pause(retry_after_seconds(exc.response.headers) or 1.0)
+            raise
+        limiter.observe(raw.headers)
+        completion = raw.parse()
+        if completion.usage is not None:
+            usage["prompt"] += completion.usage.prompt_tokens or 0
+            usage["completion"] += completion.usage.completion_tokens or 0
+            details = getattr(completion.usage, "prompt_tokens_details", None)
+            usage["cached"] += (getattr(details, "cached_tokens", 0) or 0) if details else 0
+        if not completion.choices:
+            raise SchemaViolation("reply has no choices")
+        return parse_reply(completion.choices[0].message.content, self.settings.topics)
+
+    def _describe(self, exc: BaseException) -> str:
+        if isinstance(exc, openai.APIStatusError):
+            text = f"HTTP {exc.status_code} from the model endpoint: {exc.message}"
+        else:
+            text = f"{type(exc).__name__}: {exc}"
+        return redact(text, self._api_key)[:500]
+
+    def _record(
+        self,
+        transcript: Transcript,
+        usage: dict[str, int],
+        stats: ScoringStats,
+        parsed: dict[str, Any] | None = None,
+        error: str | None = None,
+    ) -> ScoreRecord:
+        cost = (
+            self.settings.price.cost(usage["prompt"], usage["cached"], usage["completion"])
+            if self.settings.price
+            else 0.0
+        )
+        stats.prompt_tokens += usage["prompt"]
+        stats.cached_tokens += usage["cached"]
+        stats.completion_tokens += usage["completion"]
+        stats.cost_usd += cost
+        common = dict(
+            content_hash=transcript.content_hash,
+            prompt_tokens=usage["prompt"],
+            cached_tokens=usage["cached"],
+            completion_tokens=usage["completion"],
+            cost_usd=cost,
+        )
+        if parsed is None:
+            return ScoreRecord(status=FAILED, error=error, **common)
+        return ScoreRecord(status=SCORED, **parsed, **common)

@@ -1,0 +1,196 @@
+"""A real HTTP server on 127.0.0.1 that speaks the OpenAI chat-completions API.
+
+Faults are scripted per conversation by a marker in its text, so they stay deterministic with
+many requests in flight: `[fault:429,500]` fails the first two attempts of that conversation
+(then answers), `[fault:500*]` fails every attempt. Faults: 429 (with retry-after-ms), 500,
+timeout (answers too late), drop (closes the connection), nonjson, badschema, 401.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+import threading
+import time
+from collections import Counter, deque
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+_MARKER = re.compile(r"\[fault:([a-z0-9,*]+)\]")
+
+
+@dataclass
+class FakeState:
+    latency: float = 0.0
+    rpm: int | None = None  # enforced per second (rpm / 60), as real servers do
+    timeout_sleep: float = 3.0
+    requests: int = 0
+    statuses: Counter[int] = field(default_factory=Counter)
+    faults_served: Counter[str] = field(default_factory=Counter)
+    attempts: Counter[str] = field(default_factory=Counter)
+    bodies: list[str] = field(default_factory=list)
+    auth_headers: set[str] = field(default_factory=set)
+    window: deque[float] = field(default_factory=deque)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    keep_bodies: bool = True
+
+
+def _score_for(text: str) -> dict[str, Any]:
+    lowered = text.lower()
+    happy = "thank" in lowered or "works now" in lowered
+    return {
+        "sentiment": 0.7 if happy else -0.4,
+        "satisfaction": 5 if happy else 2,
+        "resolved": happy,
+        "topics": ["billing"] if "bill" in lowered else ["other"],
+        "language": "en",
+        "summary": "Customer asked for help." if happy else "Customer is unhappy.",
+    }
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _Server
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return
+
+    def _send(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
+        payload = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(payload)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(payload)
+        with self.server.state.lock:
+            self.server.state.statuses[status] += 1
+
+    def do_POST(self) -> None:
+        state = self.server.state
+        body = self.rfile.read(int(self.headers.get("content-length", 0))).decode()
+        request = json.loads(body)
+        user_text = request["messages"][-1]["content"]
+        with state.lock:
+            state.requests += 1
+            if state.keep_bodies:
+                state.bodies.append(body)
+            state.auth_headers.add(self.headers.get("authorization", ""))
+            state.attempts[user_text] += 1
+            attempt = state.attempts[user_text]
+            limited = False
+            limit_headers: dict[str, str] = {}
+            if state.rpm:
+                now = time.monotonic()
+                while state.window and now - state.window[0] >= 1.0:
+                    state.window.popleft()
+                per_second = max(1, state.rpm // 60)
+                limited = len(state.window) >= per_second
+                if not limited:
+                    state.window.append(now)
+                limit_headers = {
+                    "x-ratelimit-limit-requests": str(state.rpm),
+                    "x-ratelimit-remaining-requests": str(max(0, per_second - len(state.window))),
+                    "x-ratelimit-reset-requests": "1s",
+                }
+        if limited:
+            self._send(
+                429,
+                {"error": {"message": "Rate limit reached", "type": "requests"}},
+                {"retry-after-ms": "250", **limit_headers},
+            )
+            return
+        fault = self._fault(user_text, attempt)
+        if fault:
+            with state.lock:
+                state.faults_served[fault] += 1
+        if fault == "drop":
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+            return
+        time.sleep(state.timeout_sleep if fault == "timeout" else state.latency)
+        if fault == "429":
+            self._send(
+                429,
+                {"error": {"message": "Rate limit reached", "type": "requests"}},
+                {"retry-after-ms": "100"},
+            )
+        elif fault == "500":
+            self._send(500, {"error": {"message": "The server had an error", "type": "server"}})
+        elif fault == "401":
+            key = self.headers.get("authorization", "").removeprefix("Bearer ")
+            self._send(
+                401,
+                {
+                    "error": {
+                        "message": f"Incorrect API key provided: {key}.",
+                        "type": "invalid_request_error",
+                    }
+                },
+            )
+        else:
+            content = json.dumps(_score_for(user_text))
+            if fault == "nonjson":
+                content = "Sure! The customer seems happy."
+            elif fault == "badschema":
+                content = json.dumps({**_score_for(user_text), "satisfaction": 9})
+            prompt_tokens = len(body) // 4
+            self._send(
+                200,
+                {
+                    "id": f"chatcmpl-{state.requests}",
+                    "object": "chat.completion",
+                    "created": int(time.time()),
+                    "model": request.get("model", "gpt-4o-mini"),
+                    "choices": [
+                        {
+                            "index": 0,
+                            "finish_reason": "stop",
+                            "message": {"role": "assistant", "content": content},
+                        }
+                    ],
+                    "usage": {
+                        "prompt_tokens": prompt_tokens,
+                        "completion_tokens": 60,
+                        "total_tokens": prompt_tokens + 60,
+                        "prompt_tokens_details": {"cached_tokens": 0},
+                    },
+                },
+                limit_headers,
+            )
+
+    def _fault(self, text: str, attempt: int) -> str | None:
+        match = _MARKER.search(text)
+        if not match:
+            return None
+        script = match.group(1).split(",")
+        if script[-1].endswith("*"):
+            forever = script[-1].rstrip("*")
+            return script[attempt - 1] if attempt <= len(script) - 1 else forever
+        return script[attempt - 1] if attempt <= len(script) else None
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 1024
+    state: FakeState
+
+
+@contextmanager
+def fake_openai_server(**options: Any) -> Iterator[tuple[str, FakeState]]:
+    """Yields (base_url, state); the server is stopped when the block ends."""
+    server = _Server(("127.0.0.1", 0), _Handler)
+    server.state = FakeState(**options)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/v1", server.state
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)

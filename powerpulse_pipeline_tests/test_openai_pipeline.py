@@ -1,0 +1,126 @@
+"""Dropping files with OPENAI_BASE_URL pointing at a local OpenAI-compatible server."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from dagster import AssetKey, AssetRecordsFilter, RunConfig
+
+from powerpulse_pipeline.assets.days import ScoringConfig
+from powerpulse_pipeline.pipeline import DAILY_JOB, build_definitions
+from powerpulse_pipeline.settings import Settings
+
+from .fake_openai import fake_openai_server
+from .harness import SensorDriver
+
+SAMPLES = Path(__file__).resolve().parents[1] / "data" / "samples"
+KEY = "sk-dummy-key-for-tests-42"
+
+
+@pytest.fixture
+def openai_env(monkeypatch):
+    with fake_openai_server(latency=0.01) as (url, state):
+        monkeypatch.setenv("OPENAI_API_KEY", KEY)
+        monkeypatch.setenv("OPENAI_BASE_URL", url)
+        yield state
+
+
+def day_metadata(instance, asset: str) -> dict[str, dict]:
+    records = instance.fetch_materializations(
+        AssetRecordsFilter(asset_key=AssetKey(asset)), limit=1000
+    ).records
+    latest: dict[str, dict] = {}
+    for record in records:  # newest first
+        latest.setdefault(record.partition_key, record.asset_materialization.metadata)
+    return latest
+
+
+def test_dropped_files_are_scored_by_the_openai_endpoint_with_cost_per_day(
+    settings, instance, openai_env, query
+) -> None:
+    driver = SensorDriver(build_definitions(settings), instance)
+    shutil.copytree(SAMPLES, settings.inbox_dir, dirs_exist_ok=True)
+    requests = driver.ingest()
+    conversations = query("SELECT count(*) FROM conversations")[0][0]
+    assert conversations > 30
+    assert query("SELECT DISTINCT scorer, score_status FROM conversations") == [
+        ("openai:gpt-4o-mini", "scored")
+    ]
+    assert (
+        openai_env.requests == query("SELECT count(DISTINCT content_hash) FROM conversations")[0][0]
+    )
+    # metrics follow the endpoint's answers: satisfaction 5 iff the customer thanked
+    happy = query("SELECT count(*) FROM conversations WHERE satisfaction = 5")[0][0]
+    csat = query(
+        "SELECT sum(scored_conversations * csat_pct) / sum(scored_conversations) FROM daily_metrics"
+    )[0][0]
+    assert csat == pytest.approx(100 * happy / conversations)
+
+    per_day = day_metadata(instance, "conversation_scores")
+    day = query("SELECT min(day) FROM conversations")[0][0].isoformat()
+    assert per_day[day]["cost_usd"].value > 0 and per_day[day]["scored"].value > 0
+    everything = repr(day_metadata(instance, "conversation_scores")) + repr(
+        [r.run_config for r in requests]
+    )
+    assert KEY not in everything
+
+    # Re-running the days makes zero calls: every content is in the score cache.
+    before = openai_env.requests
+    daily = [
+        r
+        for r in requests
+        if r.tags.get("dagster/asset_partition_range_start", "").startswith("20")
+    ]
+    driver.execute(DAILY_JOB, daily)
+    assert openai_env.requests == before
+    assert day_metadata(instance, "conversation_scores")[day]["cache_hits"].value > 0
+
+    # force_rescore calls again.
+    job = driver.defs.resolve_job_def(DAILY_JOB)
+    result = job.execute_in_process(
+        instance=instance,
+        partition_key=day,
+        run_config=RunConfig(ops={"conversation_scores": ScoringConfig(force_rescore=True)}),
+    )
+    assert result.success and openai_env.requests > before
+
+
+def test_failed_scores_are_kept_and_retried_next_time(
+    settings, instance, monkeypatch, drop, query
+) -> None:
+    doc = {
+        "T1": [
+            {
+                "timestamp": "2024-06-01T10:00:00Z",
+                "role": "customer",
+                "text": "my bill [fault:500,500]",
+            }
+        ],
+        "T2": [{"timestamp": "2024-06-01T11:00:00Z", "role": "customer", "text": "thanks"}],
+    }
+    drop("a.json", doc)
+    with fake_openai_server() as (url, state):
+        monkeypatch.setenv("OPENAI_API_KEY", KEY)
+        monkeypatch.setenv("OPENAI_BASE_URL", url)
+        tight = Settings.from_env(
+            {"POWERPULSE_DATA_DIR": str(settings.data_dir), "POWERPULSE_LLM_MAX_ATTEMPTS": "2"}
+        )
+        driver = SensorDriver(build_definitions(tight), instance)
+        requests = driver.ingest()
+        assert dict(query("SELECT chat_id, score_status FROM conversations")) == {
+            "T1": "failed",
+            "T2": "scored",
+        }
+        assert "HTTP 500" in query("SELECT score_error FROM conversations WHERE chat_id='T1'")[0][0]
+        assert query("SELECT failed_conversations, scored_conversations FROM daily_metrics") == [
+            (1, 1)
+        ]
+        calls = state.requests
+        driver.execute(DAILY_JOB, [r for r in requests if "powerpulse/files" not in r.tags])
+        assert state.requests == calls + 1  # only the failed one is tried, and now answered
+        assert dict(query("SELECT chat_id, score_status FROM conversations")) == {
+            "T1": "scored",
+            "T2": "scored",
+        }
