@@ -3,7 +3,8 @@
 Faults are scripted per conversation by a marker in its text, so they stay deterministic with
 many requests in flight: `[fault:429,500]` fails the first two attempts of that conversation
 (then answers), `[fault:500*]` fails every attempt. Faults: 429 (with retry-after-ms), 500,
-timeout (answers too late), drop (closes the connection), nonjson, badschema, 401.
+timeout (answers too late), drop (closes the connection), nonjson (content), badschema,
+garbage (a 200 whose body is not a completion), 401.
 """
 
 from __future__ import annotations
@@ -55,6 +56,12 @@ def _score_for(text: str) -> dict[str, Any]:
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: _Server
+
+    def setup(self) -> None:
+        super().setup()
+        # Headers and body go out as two writes; without NODELAY, Nagle + delayed ACK add
+        # ~40 ms to every reply, which real API servers do not.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def log_message(self, format: str, *args: Any) -> None:
         return
@@ -122,6 +129,13 @@ class _Handler(BaseHTTPRequestHandler):
             )
         elif fault == "500":
             self._send(500, {"error": {"message": "The server had an error", "type": "server"}})
+        elif fault == "garbage":
+            payload = b"<html>502 Bad Gateway</html>"
+            self.send_response(200)
+            self.send_header("content-type", "text/html")
+            self.send_header("content-length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
         elif fault == "401":
             key = self.headers.get("authorization", "").removeprefix("Bearer ")
             self._send(
@@ -179,6 +193,9 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 1024
     state: FakeState
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that gave up (timeout test) closes its end; that is not a server fault."""
 
 
 @contextmanager

@@ -1,216 +1,364 @@
-"""The built-in scorer: deterministic rules and small lexicons, no network, no weights.
+"""The built-in scorer: deterministic rules and hand-written lexicons, no network, no weights.
 
-It reads the customer's side of the conversation, weighting the last customer turns most,
-because how a chat ends says more about satisfaction than how it started.
+1. Each turn gets a VADER-style valence from general lexicons (lexicon.py: English plus small
+   es/de/fr/pt lists): a negator up to three words before (not across punctuation) flips and
+   damps a word, intensifiers, CAPS and "!" strengthen it, the clause after "but" counts more.
+2. Sentiment is the customer's turns averaged by position with the last turn doubled: how a chat
+   ends says more than how it started.
+3. Resolution is a logistic score from the customer's last turn (thanks or "works now" up;
+   "still", "again", a negated "fixed", a question left open down; thanks beside "please" or "?"
+   is politeness, not a verdict) and its tone, and the agent's last reply (steps or a done action
+   up; "DM us", "we will check", "unfortunately we cannot", a question back down). No agent reply
+   means not resolved. `resolved` is that score >= 0.5.
+4. Satisfaction (1..5) cuts sentiment plus resolution (counted from "no evidence either way") at
+   fixed symmetric points; an agent apology or refusal (a service failure owned) pulls it down.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import cache
+from typing import Generic, TypeVar
 
 from ..ingest.records import AGENT, CUSTOMER
+from . import lexicon as lx
 from .base import SCORED, ScoreRecord, ScoringStats, Transcript
 from .topics import detect_topics
 
-VERSION = "1"
+VERSION = "2"
 
-_WORD = re.compile(r"[\w']+|[\U0001F300-\U0001FAFF\u2600-\u27BF]", re.UNICODE)
-
-POSITIVE = {
-    "thanks": 1.0,
-    "thank": 1.0,
-    "thx": 1.0,
-    "great": 1.5,
-    "perfect": 2.0,
-    "awesome": 2.0,
-    "excellent": 2.0,
-    "good": 1.0,
-    "helpful": 1.5,
-    "works": 1.2,
-    "working": 0.8,
-    "solved": 2.0,
-    "resolved": 2.0,
-    "fixed": 1.8,
-    "appreciate": 1.5,
-    "love": 1.5,
-    "happy": 1.5,
-    "glad": 1.2,
-    "nice": 1.0,
-    "ok": 0.3,
-    "okay": 0.3,
-    "fine": 0.5,
-    "gracias": 1.0,
-    "perfecto": 2.0,
-    "genial": 1.5,
-    "danke": 1.0,
-    "super": 1.2,
-    "merci": 1.0,
-    "parfait": 2.0,
-    "obrigado": 1.0,
-    "obrigada": 1.0,
-    "👍": 1.5,
-    "🙏": 1.0,
-    "😊": 1.5,
-    "🙂": 1.0,
-    "❤": 1.5,
-    "😀": 1.5,
-    "👌": 1.2,
-}
-NEGATIVE = {
-    "not": -0.4,
-    "no": -0.3,
-    "never": -0.8,
-    "bad": -1.5,
-    "terrible": -2.5,
-    "awful": -2.5,
-    "worst": -2.5,
-    "angry": -2.0,
-    "annoyed": -1.5,
-    "frustrated": -2.0,
-    "frustrating": -2.0,
-    "disappointed": -2.0,
-    "useless": -2.2,
-    "ridiculous": -2.0,
-    "unacceptable": -2.5,
-    "still": -0.8,
-    "again": -0.6,
-    "waiting": -0.8,
-    "wait": -0.5,
-    "broken": -1.5,
-    "problem": -0.8,
-    "issue": -0.6,
-    "wrong": -1.2,
-    "cancel": -1.0,
-    "complaint": -1.5,
-    "refund": -0.8,
-    "slow": -1.0,
-    "down": -0.6,
-    "outage": -1.0,
-    "hours": -0.3,
-    "nobody": -1.5,
-    "horrible": -2.5,
-    "scam": -2.5,
-    "hate": -2.5,
-    "fail": -1.2,
-    "failed": -1.2,
-    "error": -0.8,
-    "charged": -0.6,
-    "overcharged": -2.0,
-    "malo": -1.5,
-    "terrible.": -2.5,
-    "problema": -0.8,
-    "nunca": -0.8,
-    "todavía": -0.8,
-    "schlecht": -1.5,
-    "problème": -0.8,
-    "😡": -2.5,
-    "😠": -2.0,
-    "😤": -1.8,
-    "😞": -1.5,
-    "😢": -1.5,
-    "👎": -2.0,
-    "🤬": -2.5,
-}
-RESOLVED_CUES = (
-    "thank",
-    "thanks",
-    "works now",
-    "working now",
-    "solved",
-    "resolved",
-    "fixed",
-    "all good",
-    "that helped",
-    "got it",
-    "perfect",
-    "great",
-    "gracias",
-    "funciona",
-    "danke",
-    "merci",
+ATTACHMENT = "[attachment]"
+_URL = re.compile(r"https?://\S+|www\.\S+")
+_TOKEN = re.compile(
+    r"[:;]-?[()dDpP/](?!\w)|<3"  # emoticons (URLs are removed first, so "http://" cannot match)
+    r"|[^\W_]+(?:'[^\W_]+)*"  # words, keeping contractions whole
+    r"|[\U0001F300-\U0001FAFF\u2600-\u27BF]"  # emoji
+    r"|[.,;:!?]",  # clause boundaries: negation does not reach across them
+    re.UNICODE,
 )
-UNRESOLVED_CUES = (
-    "still",
-    "not working",
-    "doesn't work",
-    "does not work",
-    "didn't help",
-    "no one",
-    "nobody",
-    "again",
-    "cancel",
-    "escalate",
-    "complaint",
-    "useless",
-    "waiting",
-)
-LANGUAGE_HINTS = {
-    "es": {"hola", "gracias", "por", "favor", "el", "la", "que", "no", "mi", "luz", "factura"},
-    "de": {"hallo", "danke", "bitte", "ich", "nicht", "und", "die", "der", "mein", "ist"},
-    "fr": {"bonjour", "merci", "je", "pas", "le", "la", "mon", "est", "et", "une"},
-    "pt": {"olá", "obrigado", "obrigada", "não", "meu", "minha", "está", "conta", "com"},
-    "en": {"the", "is", "my", "and", "to", "not", "you", "it", "hi", "hello", "please"},
-}
+_WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
+_BOUNDARY = frozenset(".,;:!?")
+_CONTRAST = frozenset({"but", "however", "pero", "aber", "mais", "mas", "though"})
+_REQUEST = frozenset({"please", "pls", "plz", "favor", "bitte", "plaît"})
+_NORMALISE = str.maketrans({"’": "'", "‘": "'", "？": "?", "！": "!", "，": ",", "。": "."})
+_NEGATION_SCALAR = -0.74  # VADER's: a negated word keeps some of its strength, reversed
+_CAPS_BOOST = 0.733
+_EXCLAMATION_BOOST = 0.292
+_SQUASH_ALPHA = 15.0  # VADER's normalisation constant
 
 
-def _lexicon_score(text: str) -> float:
-    tokens = _WORD.findall(text.lower())
+_Key = tuple[str, ...]
+V = TypeVar("V")
+
+
+@dataclass(frozen=True)
+class Table(Generic[V]):
+    """Entries keyed by one or more tokens, with the longest key per first token for speed."""
+
+    entries: dict[_Key, V]
+    longest: dict[str, int]
+
+    @classmethod
+    def of(cls, entries: dict[_Key, V]) -> Table[V]:
+        longest: dict[str, int] = {}
+        for key in entries:
+            longest[key[0]] = max(longest.get(key[0], 0), len(key))
+        return cls(entries, longest)
+
+    def match(self, tokens: Sequence[str], i: int) -> tuple[V | None, int]:
+        """The longest entry starting at token i, and how many tokens it covers."""
+        longest = self.longest.get(tokens[i])
+        if longest is not None:
+            for n in range(min(longest, len(tokens) - i), 0, -1):
+                value = self.entries.get(tuple(tokens[i : i + n]))
+                if value is not None:
+                    return value, n
+        return None, 1
+
+
+@dataclass(frozen=True)
+class Language:
+    """Everything the rules look up, for English plus one other language."""
+
+    valence: Table[float]
+    negators: frozenset[str]
+    boosters: dict[str, float]
+    customer_cues: Table[str]
+    agent_cues: Table[str]
+
+
+def _keyed(entries: dict[str, V]) -> dict[_Key, V]:
+    return {tuple(text.split()): value for text, value in entries.items()}
+
+
+@cache
+def _language(code: str) -> Language:
+    valence = _keyed(
+        {
+            **lx.EN_WORDS,
+            **lx.OTHER_WORDS.get(code, {}),
+            **lx.EN_PHRASES,
+            **lx.OTHER_PHRASES.get(code, {}),
+        }
+    )
+    customer_cues: dict[str, str] = {}
+    # Later kinds win on a shared key: "not working" is unresolved, not a confirmation.
+    for kind, english, other in (
+        ("acceptance", lx.EN_ACCEPTANCE, frozenset()),
+        ("gratitude", lx.EN_GRATITUDE, lx.OTHER_GRATITUDE.get(code, frozenset())),
+        ("confirmed", lx.EN_CONFIRMED, lx.OTHER_CONFIRMED.get(code, frozenset())),
+        ("unresolved", lx.EN_UNRESOLVED, lx.OTHER_UNRESOLVED.get(code, frozenset())),
+    ):
+        customer_cues.update(dict.fromkeys(english | other, kind))
+    # "thanks again" is gratitude; the "again" in it must not read as a recurring problem.
+    customer_cues.update(dict.fromkeys(("thanks again", "thank you again"), "gratitude"))
+    agent_cues: dict[str, str] = {}
+    for kind, english, other in (
+        ("apology", lx.EN_AGENT_APOLOGY, lx.OTHER_AGENT_APOLOGY.get(code, frozenset())),
+        ("failure", lx.EN_AGENT_FAILURE, lx.OTHER_AGENT_FAILURE.get(code, frozenset())),
+        ("solution", lx.EN_AGENT_SOLUTION, lx.OTHER_AGENT_SOLUTION.get(code, frozenset())),
+        ("deferral", lx.EN_AGENT_DEFERRAL, lx.OTHER_AGENT_DEFERRAL.get(code, frozenset())),
+    ):
+        agent_cues.update(dict.fromkeys(english | other, kind))
+    return Language(
+        valence=Table.of(valence),
+        negators=lx.EN_NEGATORS | lx.OTHER_NEGATORS.get(code, frozenset()),
+        boosters={**lx.EN_BOOSTERS, **lx.OTHER_BOOSTERS.get(code, {})},
+        customer_cues=Table.of(_keyed(customer_cues)),
+        agent_cues=Table.of(_keyed(agent_cues)),
+    )
+
+
+def _tokens(text: str) -> tuple[list[str], list[str]]:
+    """Lower-cased tokens and the same tokens as written (for CAPS emphasis)."""
+    raw = _TOKEN.findall(_URL.sub(" ", text.translate(_NORMALISE)))
+    return [t.lower() for t in raw], raw
+
+
+def _negated(tokens: Sequence[str], start: int, negators: frozenset[str]) -> bool:
+    for j in range(start - 1, max(-1, start - 4), -1):
+        if tokens[j] in _BOUNDARY:
+            return False
+        if tokens[j] in negators:
+            return True
+    return False
+
+
+def _valence(tokens: list[str], raw: list[str], lang: Language) -> float:
+    """VADER-like sum of valences, before squashing."""
+    shouting_everywhere = all(not t.isalpha() or t.isupper() for t in raw)
+    contrast_at = max((i for i, t in enumerate(tokens) if t in _CONTRAST), default=-1)
     total = 0.0
-    for i, token in enumerate(tokens):
-        weight = POSITIVE.get(token, 0.0) + NEGATIVE.get(token, 0.0)
-        if weight > 0 and i > 0 and tokens[i - 1] in {"not", "no", "never", "isn't", "don't"}:
-            weight = -weight
-        total += weight
-    if "!" in text and total < 0:
-        total *= 1.2
+    i = 0
+    while i < len(tokens):
+        value, span = lang.valence.match(tokens, i)
+        if value:
+            sign = 1.0 if value > 0 else -1.0
+            for distance, j in enumerate(range(i - 1, max(-1, i - 3), -1)):
+                if tokens[j] in _BOUNDARY:
+                    break
+                value += sign * lang.boosters.get(tokens[j], 0.0) * (1.0 - 0.05 * distance)
+            if not shouting_everywhere and len(raw[i]) > 1 and raw[i].isupper():
+                value += sign * _CAPS_BOOST
+            if _negated(tokens, i, lang.negators):
+                value *= _NEGATION_SCALAR
+            if contrast_at >= 0:  # "it works but it's slow": the clause after "but" counts
+                value *= 1.5 if i > contrast_at else 0.5
+            total += value
+        i += span
+    if total:
+        total += math.copysign(min(tokens.count("!"), 4) * _EXCLAMATION_BOOST, total)
     return total
 
 
 def _squash(value: float) -> float:
-    return max(-1.0, min(1.0, value / (abs(value) + 2.0)))
+    return value / math.sqrt(value * value + _SQUASH_ALPHA)
+
+
+_NEGATED_CUE = {"confirmed": "unresolved", "acceptance": "unresolved"}
+
+
+def _cues(tokens: list[str], table: Table[str], lang: Language) -> set[str]:
+    """Which cue kinds occur; a negated confirmation ("not fixed") counts as unresolved."""
+    found: set[str] = set()
+    i = 0
+    while i < len(tokens):
+        kind, span = table.match(tokens, i)
+        if kind is not None:
+            if _negated(tokens, i, lang.negators):
+                kind = _NEGATED_CUE.get(kind)
+            if kind is not None:
+                found.add(kind)
+        i += span
+    return found
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One side's consecutive messages, read once."""
+
+    role: str
+    sentiment: float  # [-1, 1]
+    cues: frozenset[str]
+    question: bool  # ends asking something
+    words: int
+
+
+def _read_block(role: str, texts: Sequence[str], lang: Language) -> Turn:
+    text = " ".join(t for t in texts if t != ATTACHMENT)
+    tokens, raw = _tokens(text)
+    table = lang.customer_cues if role == CUSTOMER else lang.agent_cues
+    cues = _cues(tokens, table, lang)
+    words = sum(1 for t in tokens if t not in _BOUNDARY)
+    if role == CUSTOMER and "acceptance" in cues and words > 3:
+        cues.discard("acceptance")  # "ok" opening a longer message is not a verdict
+    if role == CUSTOMER and ("?" in tokens or not _REQUEST.isdisjoint(tokens)):
+        cues.discard("gratitude")  # "please fix it, thanks!" is politeness, not a verdict
+    return Turn(
+        role=role,
+        sentiment=_squash(_valence(tokens, raw, lang)),
+        cues=frozenset(cues),
+        question="?" in tokens[-3:],
+        words=words,
+    )
+
+
+def _blocks(transcript: Transcript) -> list[tuple[str, list[str]]]:
+    """Consecutive turns of one side merged: customers often split a thought over messages."""
+    blocks: list[tuple[str, list[str]]] = []
+    for role, text in transcript.turns:
+        if blocks and blocks[-1][0] == role:
+            blocks[-1][1].append(text)
+        else:
+            blocks.append((role, [text]))
+    return blocks
+
+
+@dataclass(frozen=True)
+class Reading:
+    language: str
+    turns: tuple[Turn, ...]
+    sentiment: float
+    resolution: float
+
+
+def _sigmoid(z: float) -> float:
+    return 1.0 / (1.0 + math.exp(-z))
+
+
+_PRIOR = -0.6  # log-odds: a chat is not resolved until something says so
+_NO_EVIDENCE = _sigmoid(_PRIOR)
+
+
+def _resolution(turns: Sequence[Turn]) -> float:
+    customer = [t for t in turns if t.role == CUSTOMER]
+    replies = [t for t in turns if t.role == AGENT]
+    if not replies:
+        return 0.05  # nobody answered: nothing can have been resolved
+    if not any(t.words for t in customer):
+        return _NO_EVIDENCE  # an outbound message: there was no request to resolve
+    z = _PRIOR
+    last = customer[-1]
+    if "confirmed" in last.cues:
+        z += 2.5
+    elif "gratitude" in last.cues:
+        z += 1.8
+    elif "acceptance" in last.cues:
+        z += 1.0
+    if "unresolved" in last.cues:
+        z -= 1.5
+    z += last.sentiment
+    if turns[-1] is last and last.question:
+        z -= 0.8  # the customer's last word is a question nobody answered
+    reply = replies[-1]  # what the agent last did, whether or not the customer reacted
+    if "solution" in reply.cues:
+        z += 0.6
+    if "deferral" in reply.cues or "failure" in reply.cues:
+        z -= 0.6
+    if turns[-1] is reply and reply.question:
+        z -= 0.4  # still gathering facts when the chat ended
+    return _sigmoid(z)
+
+
+def _read(transcript: Transcript) -> Reading:
+    customer_text = " ".join(t for r, t in transcript.turns if r == CUSTOMER and t != ATTACHMENT)
+    language = detect_language(customer_text or " ".join(t for _, t in transcript.turns))
+    lang = _language(language if language in lx.OTHER_WORDS else "en")
+    turns = tuple(_read_block(role, texts, lang) for role, texts in _blocks(transcript))
+    customer = [t for t in turns if t.role == CUSTOMER and t.words]
+    weights = [float(k + 1) for k in range(len(customer))]
+    if weights:
+        weights[-1] *= 2.0
+    sentiment = sum(w * t.sentiment for w, t in zip(weights, customer, strict=True)) / (
+        sum(weights) or 1.0
+    )
+    return Reading(language, turns, sentiment, _resolution(turns))
+
+
+def resolution_score(transcript: Transcript) -> float:
+    """Probability-like score in [0, 1] that the customer's problem was solved."""
+    return _read(transcript).resolution
+
+
+def _satisfaction(reading: Reading) -> int:
+    # Resolution counts from "no evidence either way", so an open chat is not held against anyone;
+    # an unanswered one already sits at the bottom of the resolution scale.
+    index = 0.55 * reading.sentiment + 0.9 * (reading.resolution - _NO_EVIDENCE)
+    if any(t.cues & {"apology", "failure"} for t in reading.turns if t.role == AGENT):
+        index -= 0.1
+    for level, upper in ((1, -0.55), (2, -0.2), (3, 0.2), (4, 0.55)):
+        if index < upper:
+            return level
+    return 5
 
 
 def detect_language(text: str) -> str:
-    words = set(_WORD.findall(text.lower()))
-    best, best_hits = "en", 0
-    for language, hints in LANGUAGE_HINTS.items():
-        hits = len(words & hints)
+    """ISO 639-1 code from function words and telltale letters; English when nothing is known."""
+    lowered = text.lower().translate(_NORMALISE)
+    words = set(_WORD.findall(lowered))
+    best, best_hits = "en", 0.0
+    for language, hints in lx.LANGUAGE_HINTS.items():
+        hits = float(len(words & hints))
+        hits += 2.0 * sum(
+            lowered.count(letter) > 0 for letter in lx.LANGUAGE_LETTERS.get(language, "")
+        )
         if hits > best_hits:
             best, best_hits = language, hits
     return best
 
 
+def _summary(transcript: Transcript, reading: Reading) -> str:
+    opener = next(
+        (t for r, t in transcript.turns if r == CUSTOMER and t.strip() and t != ATTACHMENT), ""
+    )
+    opener = " ".join(opener.split())
+    if len(opener) > 120:
+        opener = opener[:117].rstrip() + "..."
+    if not any(t.role == AGENT for t in reading.turns):
+        outcome = "no agent reply"
+    else:
+        outcome = "resolved" if reading.resolution >= 0.5 else "not resolved"
+    return f"{opener or '(no customer text)'} [{outcome}]"
+
+
 def score_transcript(transcript: Transcript) -> ScoreRecord:
-    customer = [text for role, text in transcript.turns if role == CUSTOMER]
-    answered = any(role == AGENT for role, _ in transcript.turns)
-    weights = [1.0 + i for i in range(len(customer))]  # later turns weigh more
-    scores = [_lexicon_score(text) for text in customer]
-    weighted = sum(w * s for w, s in zip(weights, scores, strict=True)) / (sum(weights) or 1.0)
-    sentiment = _squash(weighted)
-    last = customer[-1].lower() if customer else ""
-    resolved_cue = any(cue in last for cue in RESOLVED_CUES)
-    unresolved_cue = any(cue in last for cue in UNRESOLVED_CUES)
-    resolved = answered and resolved_cue and not unresolved_cue
-    if not answered:
-        sentiment = min(sentiment, 0.0) - 0.2
-    satisfaction = 3 + round(2 * sentiment)
-    if resolved:
-        satisfaction += 1
-    if not answered:
-        satisfaction -= 1
-    satisfaction = max(1, min(5, satisfaction))
-    text = " ".join(customer)
-    summary = (customer[0][:140] if customer else "") or "(no customer text)"
+    reading = _read(transcript)
+    customer_text = " ".join(t for r, t in transcript.turns if r == CUSTOMER and t != ATTACHMENT)
+    topics = detect_topics(customer_text)
+    if topics == ["other"]:  # the agent often names what the customer only described
+        topics = detect_topics(" ".join(t for _, t in transcript.turns))
     return ScoreRecord(
         content_hash=transcript.content_hash,
         status=SCORED,
-        sentiment=round(max(-1.0, min(1.0, sentiment)), 3),
-        satisfaction=satisfaction,
-        resolved=resolved,
-        topics=tuple(detect_topics(text)),
-        language=detect_language(text),
-        summary=summary,
+        sentiment=round(max(-1.0, min(1.0, reading.sentiment)), 3),
+        satisfaction=_satisfaction(reading),
+        resolved=reading.resolution >= 0.5,
+        topics=tuple(topics),
+        language=reading.language,
+        summary=_summary(transcript, reading),
     )
 
 
