@@ -79,6 +79,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.server.state.statuses[status] += 1
 
     def do_POST(self) -> None:
+        arrived = time.monotonic()
         state = self.server.state
         body = self.rfile.read(int(self.headers.get("content-length", 0))).decode()
         request = json.loads(body)
@@ -120,7 +121,10 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             self.connection.shutdown(socket.SHUT_RDWR)
             return
-        time.sleep(state.timeout_sleep if fault == "timeout" else state.latency)
+        # The configured latency is the time from the request's arrival to the reply, however
+        # long this fixture itself took to read and check it.
+        wanted = state.timeout_sleep if fault == "timeout" else state.latency
+        time.sleep(max(0.0, wanted - (time.monotonic() - arrived)))
         if fault == "429":
             self._send(
                 429,

@@ -3,26 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import re
 import time
 from collections.abc import Mapping
 
-_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)")
-_UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
-
-# How much of a minute's budget may be spent at once; servers enforce limits per second-ish.
-BURST_SECONDS = 1.0
-
-
-def parse_duration(text: str) -> float | None:
-    """OpenAI's reset format: '1s', '6m0s', '20ms', '1h2m3.5s'."""
-    parts = _DURATION.findall(text or "")
-    if not parts:
-        try:
-            return float(text)
-        except (TypeError, ValueError):
-            return None
-    return sum(float(number) * _UNIT_SECONDS[unit] for number, unit in parts)
+# Servers enforce a per-minute limit over short windows (about a second), so the budget is
+# spent evenly: at most this much of it at once, and at a little under the limit.
+BURST_SECONDS = 0.05
+HEADROOM = 0.95
 
 
 def retry_after_seconds(headers: Mapping[str, str] | None) -> float | None:
@@ -46,22 +33,24 @@ class _Bucket:
         self.updated = time.monotonic()
 
     @property
+    def per_second(self) -> float:
+        return HEADROOM * (self.per_minute or 0.0) / 60.0
+
+    @property
     def capacity(self) -> float:
         if self.per_minute is None:
             return float("inf")
-        return max(1.0, self.per_minute / 60.0 * BURST_SECONDS)
+        return max(1.0, self.per_second * BURST_SECONDS)
 
     def refill(self, now: float) -> None:
         if self.per_minute is not None:
-            self.level = min(
-                self.capacity, self.level + (now - self.updated) * self.per_minute / 60.0
-            )
+            self.level = min(self.capacity, self.level + (now - self.updated) * self.per_second)
         self.updated = now
 
     def wait_for(self, amount: float) -> float:
         if self.per_minute is None or self.level >= min(amount, self.capacity):
             return 0.0
-        return (min(amount, self.capacity) - self.level) / (self.per_minute / 60.0)
+        return (min(amount, self.capacity) - self.level) / self.per_second
 
 
 class RateLimiter:
@@ -97,14 +86,14 @@ class RateLimiter:
         self.paused_until = max(self.paused_until, time.monotonic() + seconds)
 
     def observe(self, headers: Mapping[str, str]) -> None:
+        """Adopt the server's limits, and never hold more budget than it says is left."""
         for bucket, kind in ((self.requests, "requests"), (self.tokens, "tokens")):
-            limit = headers.get(f"x-ratelimit-limit-{kind}")
-            remaining = headers.get(f"x-ratelimit-remaining-{kind}")
             try:
-                if limit is not None:
-                    bucket.per_minute = float(limit)
-                if remaining is not None and float(remaining) <= 0:
-                    reset = parse_duration(headers.get(f"x-ratelimit-reset-{kind}", ""))
-                    self.pause(reset if reset is not None else 1.0)
+                limit = headers.get(f"x-ratelimit-limit-{kind}")
+                if limit is not None and float(limit) > 0:
+                    bucket.per_minute = float(limit)  # the next refill caps the level
+                remaining = headers.get(f"x-ratelimit-remaining-{kind}")
+                if remaining is not None and bucket.per_minute is not None:
+                    bucket.level = min(bucket.level, float(remaining))
             except ValueError:
                 continue
