@@ -12,6 +12,8 @@ from datetime import date, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from .conversations.business_hours import BusinessHours, ScheduleError
+
 PACKAGE_DIR = Path(__file__).resolve().parent
 
 
@@ -51,6 +53,7 @@ class Settings:
     llm_prices: str = ""
     mask_pii: bool = True
     topics: tuple[str, ...] = ()
+    business_hours: BusinessHours | None = None
     _lowered_patterns: tuple[str, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -122,6 +125,21 @@ class Settings:
         if mask not in {"true", "false", "1", "0", "yes", "no"}:
             raise SettingsError(f"POWERPULSE_MASK_PII={mask!r} must be true or false")
 
+        business_hours = None
+        schedule = env.get("POWERPULSE_BUSINESS_HOURS", "").strip()
+        if schedule:
+            business_zone = get("POWERPULSE_BUSINESS_TIMEZONE", timezone)
+            try:
+                business_hours = BusinessHours.parse(schedule, ZoneInfo(business_zone))
+            except (ZoneInfoNotFoundError, ValueError) as exc:
+                raise SettingsError(
+                    str(exc)
+                    if isinstance(exc, ScheduleError)
+                    else (
+                        f"POWERPULSE_BUSINESS_TIMEZONE={business_zone!r} is not an IANA time zone"
+                    )
+                ) from exc
+
         scorer = get("POWERPULSE_SCORER", "auto").lower()
         if scorer not in {"auto", "openai", "offline"}:
             raise SettingsError(
@@ -147,6 +165,7 @@ class Settings:
             llm_prices=env.get("POWERPULSE_LLM_PRICES", ""),
             mask_pii=mask in {"true", "1", "yes"},
             topics=_split_list(env.get("POWERPULSE_TOPICS", "")),
+            business_hours=business_hours,
         )
 
 

@@ -163,16 +163,17 @@ def test_personal_data_is_masked_unless_switched_off() -> None:
     assert "2024-05-01" in masked
 
 
-def test_client_side_limit_keeps_under_the_servers_rate_limit() -> None:
+def test_a_configured_limit_below_the_servers_is_kept() -> None:
     items = transcripts(*(f"paced {i}" for i in range(36)))
     sink = Sink()
     started = time.monotonic()
-    with fake_openai_server(rpm=720) as (url, state):  # 12 requests per second
-        stats = scorer(url, concurrency=32, rpm=720).score_all(items, sink.save, sink.log)
+    # The server allows 12/s and says so in its headers; the operator allows this app 9/s.
+    with fake_openai_server(rpm=720) as (url, state):
+        stats = scorer(url, concurrency=32, rpm=540).score_all(items, sink.save, sink.log)
     elapsed = time.monotonic() - started
     assert state.statuses[429] == 0 and stats.retries == 0
     assert all(r.status == SCORED for r in sink.records)
-    assert elapsed >= 2.0  # 36 requests at 12/s cannot finish sooner
+    assert elapsed >= 3.5  # 36 requests at 95% of 9/s cannot finish sooner
 
 
 def test_rate_limit_headers_and_429s_are_followed_without_a_configured_limit() -> None:

@@ -1,6 +1,6 @@
-"""Daily assets: messages -> conversation_scores -> conversations -> daily_metrics.
+"""Daily assets: messages -> conversation_scores -> conversations (metrics: assets/metrics.py).
 
-All four share the daily partitions and run a whole day range in one run. Every write is a
+All share the daily partitions and run a whole day range in one run. Every write is a
 delete-then-insert of the range inside one transaction.
 """
 
@@ -30,7 +30,7 @@ from ..scoring.resource import ScorerResource
 from ..settings import Settings
 from ..warehouse.days import DayConversation, load_day_conversations
 from ..warehouse.io import UTC_TS, insert_rows, transaction
-from ..warehouse.schema import METRIC_AGGREGATES, ensure_schema
+from ..warehouse.schema import ensure_schema
 from ..warehouse.threads import load_threads, threads_with_customer_messages_between
 
 OWNERS = ["team:support-analytics"]
@@ -87,6 +87,9 @@ CONVERSATION_SCHEMA = pa.schema(
         ("avg_response_seconds", pa.float64()),
         ("response_waits", pa.int32()),
         ("response_seconds_total", pa.float64()),
+        ("first_response_business_seconds", pa.float64()),
+        ("avg_response_business_seconds", pa.float64()),
+        ("response_business_seconds_total", pa.float64()),
         ("agent_name", pa.string()),
         ("sentiment", pa.float64()),
         ("satisfaction", pa.int32()),
@@ -100,8 +103,6 @@ CONVERSATION_SCHEMA = pa.schema(
         ("content_hash", pa.string()),
     ]
 )
-
-HEADLINE_COLUMNS = ("csat_pct", "fcr_pct", "median_first_response_minutes", "conversations")
 
 
 class ScoringConfig(Config):
@@ -325,7 +326,9 @@ def build_day_assets(
         active = scorer.build()
         with duckdb.get_connection() as conn:
             ensure_schema(conn)
-            day_conversations = load_day_conversations(conn, first_day, last_day)
+            day_conversations = load_day_conversations(
+                conn, first_day, last_day, settings.business_hours
+            )
             scores = _load_scores(
                 conn,
                 [c.transcript.content_hash for c in day_conversations],
@@ -353,52 +356,7 @@ def build_day_assets(
             }
         )
 
-    @asset(
-        deps=[conversations],
-        pool=DUCKDB_POOL,
-        kinds={"duckdb"},
-        description=(
-            "One row per day with at least one conversation: volumes, CSAT %, FCR %, "
-            "sentiment, satisfaction and response times (DESIGN.md section 5)."
-        ),
-        **common,
-    )
-    def daily_metrics(context: AssetExecutionContext, duckdb: DuckDBResource) -> MaterializeResult:
-        first_day, last_day = day_range(context)
-        with duckdb.get_connection() as conn:
-            ensure_schema(conn)
-            with transaction(conn):
-                conn.execute(
-                    "DELETE FROM daily_metrics WHERE day BETWEEN ? AND ?", [first_day, last_day]
-                )
-                conn.execute(
-                    f"INSERT INTO daily_metrics BY NAME SELECT day, {METRIC_AGGREGATES} "
-                    "FROM conversations WHERE day BETWEEN ? AND ? GROUP BY day",
-                    [first_day, last_day],
-                )
-            cursor = conn.execute(
-                "SELECT * FROM daily_metrics WHERE day BETWEEN ? AND ? ORDER BY day",
-                [first_day, last_day],
-            )
-            columns = [d[0] for d in cursor.description]
-            days = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
-        for row in days:
-            context.add_asset_metadata(
-                {
-                    name: MetadataValue.float(float(row[name]))
-                    for name in HEADLINE_COLUMNS
-                    if row[name] is not None
-                },
-                partition_key=row["day"].isoformat(),
-            )
-        return MaterializeResult(
-            metadata={
-                "dagster/row_count": len(days),
-                "preview": MetadataValue.md(_markdown_table(days, columns)),
-            }
-        )
-
-    return [messages, conversation_scores, conversations, daily_metrics]
+    return [messages, conversation_scores, conversations]
 
 
 def _drop_displaced(
@@ -506,6 +464,9 @@ def _conversation_row(
         "avg_response_seconds": facts.avg_response_seconds,
         "response_waits": facts.response_waits,
         "response_seconds_total": facts.response_seconds_total,
+        "first_response_business_seconds": facts.first_response_business_seconds,
+        "avg_response_business_seconds": facts.avg_response_business_seconds,
+        "response_business_seconds_total": facts.response_business_seconds_total,
         "agent_name": conv.agent_name,
         "sentiment": score["sentiment"] if scored else None,
         "satisfaction": score["satisfaction"] if scored else None,
@@ -518,14 +479,3 @@ def _conversation_row(
         "score_error": error,
         "content_hash": conv.transcript.content_hash,
     }
-
-
-def _markdown_table(rows: list[dict[str, Any]], columns: list[str]) -> str:
-    def cell(value: Any) -> str:
-        if isinstance(value, float):
-            return f"{value:.1f}"
-        return "" if value is None else str(value)
-
-    header = "| " + " | ".join(columns) + " |\n|" + "---|" * len(columns)
-    body = "\n".join("| " + " | ".join(cell(r[c]) for c in columns) + " |" for r in rows[:31])
-    return header + "\n" + body

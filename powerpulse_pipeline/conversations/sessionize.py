@@ -12,6 +12,7 @@ from statistics import fmean
 from zoneinfo import ZoneInfo
 
 from ..ingest.records import AGENT, CUSTOMER
+from .business_hours import BusinessHours
 
 
 @dataclass(frozen=True)
@@ -114,9 +115,16 @@ class ResponseFacts:
     avg_response_seconds: float | None
     response_waits: int  # closed waits
     response_seconds_total: float
+    # The same waits counted in opening hours only; None without a schedule.
+    first_response_business_seconds: float | None = None
+    avg_response_business_seconds: float | None = None
+    response_business_seconds_total: float | None = None
 
 
-def response_facts(timeline: Sequence[tuple[datetime, str, bool]]) -> ResponseFacts:
+def response_facts(
+    timeline: Sequence[tuple[datetime, str, bool]],
+    business_hours: BusinessHours | None = None,
+) -> ResponseFacts:
     """Facts from (sent_at, sender_role, is_autoresponse) in time order.
 
     A customer message opens a wait when none is open; the next human business message
@@ -124,7 +132,7 @@ def response_facts(timeline: Sequence[tuple[datetime, str, bool]]) -> ResponseFa
     """
     customer = agent = auto = 0
     first_response: float | None = None
-    waits: list[float] = []
+    waits: list[tuple[datetime, datetime]] = []
     open_since: datetime | None = None
     for sent_at, role, is_auto in timeline:
         if role == CUSTOMER:
@@ -136,16 +144,23 @@ def response_facts(timeline: Sequence[tuple[datetime, str, bool]]) -> ResponseFa
         else:
             agent += 1
             if open_since is not None:
-                waits.append((sent_at - open_since).total_seconds())
+                waits.append((open_since, sent_at))
                 open_since = None
-    if waits:
-        first_response = waits[0]
+    seconds = [(closed - opened).total_seconds() for opened, closed in waits]
+    if seconds:
+        first_response = seconds[0]
+    business: list[float] | None = None
+    if business_hours is not None:
+        business = [business_hours.seconds_between(opened, closed) for opened, closed in waits]
     return ResponseFacts(
         customer_messages=customer,
         agent_messages=agent,
         autoresponses=auto,
         first_response_seconds=first_response,
-        avg_response_seconds=fmean(waits) if waits else None,
-        response_waits=len(waits),
-        response_seconds_total=sum(waits),
+        avg_response_seconds=fmean(seconds) if seconds else None,
+        response_waits=len(seconds),
+        response_seconds_total=sum(seconds),
+        first_response_business_seconds=business[0] if business else None,
+        avg_response_business_seconds=fmean(business) if business else None,
+        response_business_seconds_total=sum(business) if business is not None else None,
     )

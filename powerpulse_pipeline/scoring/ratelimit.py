@@ -28,6 +28,7 @@ def retry_after_seconds(headers: Mapping[str, str] | None) -> float | None:
 
 class _Bucket:
     def __init__(self, per_minute: float | None) -> None:
+        self.configured = per_minute  # an operator's own cap (e.g. a shared account)
         self.per_minute = per_minute
         self.level = self.capacity
         self.updated = time.monotonic()
@@ -91,7 +92,9 @@ class RateLimiter:
             try:
                 limit = headers.get(f"x-ratelimit-limit-{kind}")
                 if limit is not None and float(limit) > 0:
-                    bucket.per_minute = float(limit)  # the next refill caps the level
+                    # the lower of the server's limit and a configured one; the next refill
+                    # caps the level to the new capacity
+                    bucket.per_minute = min(float(limit), bucket.configured or float("inf"))
                 remaining = headers.get(f"x-ratelimit-remaining-{kind}")
                 if remaining is not None and bucket.per_minute is not None:
                     bucket.level = min(bucket.level, float(remaining))

@@ -8,6 +8,7 @@ from itertools import groupby
 
 import duckdb
 
+from ..conversations.business_hours import BusinessHours
 from ..conversations.sessionize import ResponseFacts, response_facts
 from ..ingest.records import AGENT
 from ..scoring.base import Transcript, make_transcript
@@ -26,7 +27,10 @@ class DayConversation:
 
 
 def load_day_conversations(
-    conn: duckdb.DuckDBPyConnection, first_day: date, last_day: date
+    conn: duckdb.DuckDBPyConnection,
+    first_day: date,
+    last_day: date,
+    business_hours: BusinessHours | None = None,
 ) -> list[DayConversation]:
     rows = conn.execute(
         "SELECT conversation_id, chat_id, day, sent_at, sender_role, is_autoresponse, text, "
@@ -47,7 +51,7 @@ def load_day_conversations(
                 day=items[0][2],
                 started_at=items[0][3],
                 ended_at=items[-1][3],
-                facts=response_facts([(row[3], row[4], row[5]) for row in items]),
+                facts=response_facts([(row[3], row[4], row[5]) for row in items], business_hours),
                 agent_name=agent_name,
                 transcript=make_transcript([(row[4], row[6]) for row in items if not row[5]]),
             )

@@ -89,6 +89,9 @@ CREATE TABLE IF NOT EXISTS conversations (
     avg_response_seconds DOUBLE,
     response_waits INTEGER NOT NULL,
     response_seconds_total DOUBLE NOT NULL,
+    first_response_business_seconds DOUBLE,
+    avg_response_business_seconds DOUBLE,
+    response_business_seconds_total DOUBLE,
     agent_name VARCHAR,
     sentiment DOUBLE,
     satisfaction INTEGER,
@@ -120,7 +123,12 @@ METRIC_AGGREGATES = """
     avg(sentiment) FILTER (WHERE score_status = 'scored') AS avg_sentiment,
     avg(first_response_seconds) / 60.0 AS avg_first_response_minutes,
     median(first_response_seconds) / 60.0 AS median_first_response_minutes,
-    sum(response_seconds_total) / nullif(sum(response_waits), 0) / 60.0 AS avg_response_minutes
+    sum(response_seconds_total) / nullif(sum(response_waits), 0) / 60.0 AS avg_response_minutes,
+    avg(first_response_business_seconds) / 60.0 AS avg_first_response_business_minutes,
+    median(first_response_business_seconds) / 60.0 AS median_first_response_business_minutes,
+    sum(response_business_seconds_total)
+        / nullif(sum(response_waits) FILTER (WHERE response_business_seconds_total IS NOT NULL), 0)
+        / 60.0 AS avg_response_business_minutes
 """
 
 DAILY_METRICS = """
@@ -139,8 +147,114 @@ CREATE TABLE IF NOT EXISTS daily_metrics (
     avg_sentiment DOUBLE,
     avg_first_response_minutes DOUBLE,
     median_first_response_minutes DOUBLE,
-    avg_response_minutes DOUBLE
+    avg_response_minutes DOUBLE,
+    avg_first_response_business_minutes DOUBLE,
+    median_first_response_business_minutes DOUBLE,
+    avg_response_business_minutes DOUBLE
 )"""
+
+# Columns added after a warehouse may already exist: created in place, NULL until rebuilt.
+MIGRATIONS = tuple(
+    f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} DOUBLE"
+    for table, column in [
+        ("conversations", "first_response_business_seconds"),
+        ("conversations", "avg_response_business_seconds"),
+        ("conversations", "response_business_seconds_total"),
+        ("daily_metrics", "avg_first_response_business_minutes"),
+        ("daily_metrics", "median_first_response_business_minutes"),
+        ("daily_metrics", "avg_response_business_minutes"),
+    ]
+)
+
+# Per topic: scored conversations only (topics come from the scorer). A conversation with
+# several topics counts once for each.
+TOPIC_AGGREGATES = """
+    count(*)::BIGINT AS conversations,
+    count(*) FILTER (WHERE satisfaction <= 2)::BIGINT AS dissatisfied_conversations,
+    100.0 * count(*) FILTER (WHERE satisfaction >= 4) / count(*) AS csat_pct,
+    100.0 * count(*) FILTER (WHERE satisfaction <= 2) / count(*) AS dissatisfied_pct,
+    100.0 * count(*) FILTER (WHERE resolved) / count(*) AS fcr_pct,
+    avg(sentiment) AS avg_sentiment,
+    avg(satisfaction) AS avg_satisfaction
+"""
+
+TOPIC_METRICS = """
+CREATE TABLE IF NOT EXISTS topic_metrics (
+    day DATE NOT NULL,
+    topic VARCHAR NOT NULL,
+    conversations BIGINT NOT NULL,
+    dissatisfied_conversations BIGINT NOT NULL,
+    csat_pct DOUBLE,
+    dissatisfied_pct DOUBLE,
+    fcr_pct DOUBLE,
+    avg_sentiment DOUBLE,
+    avg_satisfaction DOUBLE
+)"""
+
+TOPIC_SOURCE = """
+    FROM conversations, unnest(topics) AS t(topic)
+    WHERE score_status = 'scored'
+"""
+
+# Per agent: the first human agent who answered owns the conversation.
+AGENT_AGGREGATES = """
+    count(*)::BIGINT AS conversations,
+    count(*) FILTER (WHERE score_status = 'scored')::BIGINT AS scored_conversations,
+    avg(first_response_seconds) / 60.0 AS avg_first_response_minutes,
+    median(first_response_seconds) / 60.0 AS median_first_response_minutes,
+    avg(first_response_business_seconds) / 60.0 AS avg_first_response_business_minutes,
+    sum(response_seconds_total) / nullif(sum(response_waits), 0) / 60.0 AS avg_response_minutes,
+    100.0 * count(*) FILTER (WHERE score_status = 'scored' AND satisfaction >= 4)
+        / nullif(count(*) FILTER (WHERE score_status = 'scored'), 0) AS csat_pct,
+    100.0 * count(*) FILTER (WHERE score_status = 'scored' AND resolved)
+        / nullif(count(*) FILTER (WHERE score_status = 'scored'), 0) AS fcr_pct,
+    avg(satisfaction) FILTER (WHERE score_status = 'scored') AS avg_satisfaction
+"""
+
+AGENT_METRICS = """
+CREATE TABLE IF NOT EXISTS agent_metrics (
+    day DATE NOT NULL,
+    agent_name VARCHAR NOT NULL,
+    conversations BIGINT NOT NULL,
+    scored_conversations BIGINT NOT NULL,
+    avg_first_response_minutes DOUBLE,
+    median_first_response_minutes DOUBLE,
+    avg_first_response_business_minutes DOUBLE,
+    avg_response_minutes DOUBLE,
+    csat_pct DOUBLE,
+    fcr_pct DOUBLE,
+    avg_satisfaction DOUBLE
+)"""
+
+RANGE_FILTER = "day BETWEEN CAST(start_day AS DATE) AND CAST(end_day AS DATE)"
+
+TOPIC_RANGE_MACRO = f"""
+CREATE OR REPLACE MACRO topic_metrics_between(start_day, end_day) AS TABLE
+    SELECT topic, {TOPIC_AGGREGATES} {TOPIC_SOURCE} AND {RANGE_FILTER}
+    GROUP BY topic ORDER BY dissatisfied_conversations DESC, conversations DESC
+"""
+
+AGENT_RANGE_MACRO = f"""
+CREATE OR REPLACE MACRO agent_metrics_between(start_day, end_day) AS TABLE
+    SELECT agent_name, {AGENT_AGGREGATES} FROM conversations
+    WHERE agent_name IS NOT NULL AND {RANGE_FILTER}
+    GROUP BY agent_name ORDER BY conversations DESC
+"""
+
+# Drill-down: from any figure to the conversations behind it, and to their messages.
+DRILLDOWN_MACROS = (
+    f"""CREATE OR REPLACE MACRO conversations_between(start_day, end_day) AS TABLE
+        SELECT * FROM conversations WHERE {RANGE_FILTER} ORDER BY day, started_at""",
+    f"""CREATE OR REPLACE MACRO topic_conversations(start_day, end_day, topic_name) AS TABLE
+        SELECT * FROM conversations
+        WHERE {RANGE_FILTER} AND list_contains(topics, topic_name) ORDER BY day, started_at""",
+    f"""CREATE OR REPLACE MACRO agent_conversations(start_day, end_day, agent) AS TABLE
+        SELECT * FROM conversations
+        WHERE {RANGE_FILTER} AND agent_name = agent ORDER BY day, started_at""",
+    """CREATE OR REPLACE MACRO conversation_messages(conversation) AS TABLE
+        SELECT sent_at, sender_role, agent_name, is_autoresponse, text, source_file
+        FROM messages WHERE conversation_id = conversation ORDER BY sent_at, message_key""",
+)
 
 RANGE_MACRO = f"""
 CREATE OR REPLACE MACRO metrics_between(start_day, end_day) AS TABLE
@@ -168,9 +282,15 @@ _STATEMENTS = (
     SCORE_CACHE,
     CONVERSATIONS,
     DAILY_METRICS,
+    TOPIC_METRICS,
+    AGENT_METRICS,
+    *MIGRATIONS,
     RANGE_MACRO,
     WEEKLY_VIEW,
     MONTHLY_VIEW,
+    TOPIC_RANGE_MACRO,
+    AGENT_RANGE_MACRO,
+    *DRILLDOWN_MACROS,
 )
 
 

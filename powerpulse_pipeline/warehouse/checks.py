@@ -1,0 +1,163 @@
+"""Asset checks as SQL that finds violations: passed when it finds none.
+
+Each check runs over the day range just written (`?` placeholders: first day, last day) or,
+for uniqueness, over the whole table, and shows the first offending rows in the UI.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import duckdb
+from dagster import AssetCheckResult, AssetCheckSeverity, AssetCheckSpec, MetadataValue
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    description: str
+    violations_sql: str  # rows that break the rule; may use ? ? for the day range
+    severity: AssetCheckSeverity = AssetCheckSeverity.ERROR
+
+    def spec(self, asset: str) -> AssetCheckSpec:
+        return AssetCheckSpec(self.name, asset=asset, description=self.description)
+
+    def run(
+        self, conn: duckdb.DuckDBPyConnection, first_day: date, last_day: date
+    ) -> AssetCheckResult:
+        cursor = conn.execute(
+            f"SELECT * FROM ({self.violations_sql}) LIMIT 6",
+            range_params(self.violations_sql, first_day, last_day),
+        )
+        columns = [d[0] for d in cursor.description]
+        rows = cursor.fetchall()
+        sample = "\n".join("| " + " | ".join(str(v) for v in row) + " |" for row in rows[:5])
+        header = "| " + " | ".join(columns) + " |\n|" + "---|" * len(columns)
+        return AssetCheckResult(
+            check_name=self.name,
+            passed=not rows,
+            severity=self.severity,
+            metadata={
+                "violations_shown": len(rows[:5]),
+                "first_violations": MetadataValue.md(f"{header}\n{sample}" if rows else "none"),
+            },
+        )
+
+
+def range_params(sql: str, first_day: date, last_day: date) -> list[date]:
+    return [first_day if i % 2 == 0 else last_day for i in range(sql.count("?"))]
+
+
+MESSAGES_CHECKS = (
+    Check(
+        "no_duplicate_messages",
+        "Every distinct message is stored once (chat_id, message_key), across all days.",
+        "SELECT chat_id, message_key, count(*) AS copies FROM messages GROUP BY ALL "
+        "HAVING count(*) > 1",
+    ),
+    Check(
+        "one_day_per_conversation",
+        "All messages of a conversation are stored under that conversation's day.",
+        "SELECT conversation_id, count(DISTINCT day) AS days FROM messages GROUP BY ALL "
+        "HAVING count(DISTINCT day) > 1",
+    ),
+)
+
+CONVERSATIONS_CHECKS = (
+    Check(
+        "no_duplicate_conversations",
+        "Each conversation_id appears once across all days.",
+        "SELECT conversation_id, count(*) AS copies FROM conversations GROUP BY ALL "
+        "HAVING count(*) > 1",
+    ),
+    Check(
+        "values_in_range",
+        "satisfaction 1-5, sentiment -1..1, non-negative waits, business time within "
+        "calendar time, at least one customer message, scored rows fully scored.",
+        "SELECT conversation_id, satisfaction, sentiment, first_response_seconds "
+        "FROM conversations WHERE day BETWEEN ? AND ? AND ("
+        " customer_messages < 1"
+        " OR first_response_seconds < 0 OR avg_response_seconds < 0"
+        " OR first_response_business_seconds > first_response_seconds + 0.001"
+        " OR (score_status = 'scored' AND (satisfaction NOT BETWEEN 1 AND 5"
+        "     OR sentiment NOT BETWEEN -1 AND 1 OR resolved IS NULL OR topics IS NULL))"
+        " OR score_status NOT IN ('scored', 'failed'))",
+    ),
+    Check(
+        "matches_messages",
+        "The range holds exactly the conversations that `messages` assigns to it.",
+        "SELECT coalesce(c.conversation_id, m.conversation_id) AS conversation_id, "
+        "c.conversation_id IS NULL AS missing_here FROM "
+        "(SELECT conversation_id FROM conversations WHERE day BETWEEN ? AND ?) c FULL JOIN "
+        "(SELECT DISTINCT conversation_id FROM messages WHERE day BETWEEN ? AND ?) m "
+        "USING (conversation_id) WHERE c.conversation_id IS NULL OR m.conversation_id IS NULL",
+    ),
+    Check(
+        "scoring_coverage",
+        "Warns when conversations of the range failed to score (retried on the next run).",
+        "SELECT conversation_id, score_error FROM conversations "
+        "WHERE day BETWEEN ? AND ? AND score_status = 'failed'",
+        AssetCheckSeverity.WARN,
+    ),
+)
+
+PERCENT_COLUMNS = ("csat_pct", "fcr_pct")
+
+
+def _out_of_range(table: str, percents: tuple[str, ...], *conditions: str) -> str:
+    broken = [f"{c} NOT BETWEEN 0 AND 100" for c in percents] + list(conditions)
+    return (
+        f"SELECT * FROM {table} WHERE day BETWEEN ? AND ? "
+        f"AND (conversations < 1 OR {' OR '.join(broken)})"
+    )
+
+
+DAILY_METRICS_CHECKS = (
+    Check(
+        "consistent_with_conversations",
+        "Each day's counts equal those recomputed from `conversations`; no day missing or extra.",
+        "SELECT coalesce(d.day, c.day) AS day, d.conversations AS in_daily, "
+        "c.conversations AS in_conversations FROM "
+        "(SELECT * FROM daily_metrics WHERE day BETWEEN ? AND ?) d FULL JOIN "
+        "(SELECT day, count(*) AS conversations, "
+        " count(*) FILTER (WHERE score_status = 'scored') AS scored, "
+        " sum(customer_messages) AS customer_messages FROM conversations "
+        " WHERE day BETWEEN ? AND ? GROUP BY day) c USING (day) "
+        "WHERE d.day IS NULL OR c.day IS NULL OR d.conversations <> c.conversations "
+        "OR d.scored_conversations <> c.scored OR d.customer_messages <> c.customer_messages",
+    ),
+    Check(
+        "values_in_range",
+        "Percentages within 0-100, satisfaction 1-5, sentiment -1..1, times non-negative.",
+        _out_of_range(
+            "daily_metrics",
+            PERCENT_COLUMNS,
+            "avg_satisfaction NOT BETWEEN 1 AND 5",
+            "avg_sentiment NOT BETWEEN -1 AND 1",
+            "median_first_response_minutes < 0",
+            "avg_response_minutes < 0",
+            "scored_conversations + failed_conversations <> conversations",
+        ),
+    ),
+)
+
+TOPIC_METRICS_CHECKS = (
+    Check(
+        "values_in_range",
+        "Percentages within 0-100 and every topic row counts at least one conversation.",
+        _out_of_range("topic_metrics", (*PERCENT_COLUMNS, "dissatisfied_pct")),
+    ),
+)
+
+AGENT_METRICS_CHECKS = (
+    Check(
+        "consistent_with_conversations",
+        "Each day's agent rows add up to the conversations with a known agent.",
+        "SELECT coalesce(a.day, c.day) AS day, a.n AS in_agent_metrics, c.n AS in_conversations "
+        "FROM (SELECT day, sum(conversations) AS n FROM agent_metrics WHERE day BETWEEN ? AND ? "
+        "GROUP BY day) a FULL JOIN (SELECT day, count(*) AS n FROM conversations "
+        "WHERE day BETWEEN ? AND ? AND agent_name IS NOT NULL GROUP BY day) c USING (day) "
+        "WHERE a.n IS DISTINCT FROM c.n",
+    ),
+)
