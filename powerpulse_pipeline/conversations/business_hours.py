@@ -8,9 +8,9 @@ to `POWERPULSE_BUSINESS_TIMEZONE` (default: POWERPULSE_TIMEZONE), DST included.
 from __future__ import annotations
 
 import re
-from itertools import pairwise
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
