@@ -7,6 +7,7 @@ from dagster_duckdb import DuckDBResource
 
 from .assets.days import build_day_assets
 from .assets.files import build_chat_files_asset
+from .assets.metrics import build_metric_assets
 from .partitions import daily_partitions
 from .scoring.resource import ScorerResource
 from .sensors.days import build_days_sensor
@@ -24,7 +25,7 @@ def build_definitions(settings: Settings | None = None) -> Definitions:
     daily = daily_partitions(settings)
 
     chat_files = build_chat_files_asset(settings)
-    day_assets = build_day_assets(settings, daily)
+    day_assets = [*build_day_assets(settings, daily), *build_metric_assets(daily)]
 
     ingest_job = define_asset_job(
         INGEST_JOB,
