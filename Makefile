@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 
-.PHONY: dev test lint install dagster-home samples clean
+.PHONY: dev test lint install dagster-home samples export clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,9 @@ test: install lint
 
 samples: install
 	$(BIN)/python -m powerpulse_pipeline.samples.generate --write-samples data/samples
+
+export: install
+	$(BIN)/python -m powerpulse_pipeline.export --start $(START) $(if $(END),--end $(END)) --format $(or $(FORMAT),csv)
 
 clean:
 	rm -rf $(VENV) .dagster_home .pytest_cache .ruff_cache

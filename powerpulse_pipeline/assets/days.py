@@ -28,6 +28,8 @@ from ..partitions import DUCKDB_POOL
 from ..scoring.base import FAILED, SCORED, ScoreRecord
 from ..scoring.resource import ScorerResource
 from ..settings import Settings
+from ..warehouse.checks import CONVERSATIONS_CHECKS, MESSAGES_CHECKS
+from ..warehouse.columns import column_schema
 from ..warehouse.days import DayConversation, load_day_conversations
 from ..warehouse.io import UTC_TS, insert_rows, transaction
 from ..warehouse.schema import ensure_schema
@@ -166,6 +168,8 @@ def build_day_assets(
         pool=DUCKDB_POOL,
         kinds={"duckdb"},
         deps=["chat_files"],
+        check_specs=[check.spec("messages") for check in MESSAGES_CHECKS],
+        metadata={"dagster/column_schema": column_schema("messages")},
         description=(
             "One row per distinct message, assigned to its conversation and to the "
             "conversation's day. Built from every stored message of the threads active "
@@ -212,6 +216,7 @@ def build_day_assets(
                     "DELETE FROM messages WHERE day BETWEEN ? AND ?", [first_day, last_day]
                 )
                 written = insert_rows(conn, "messages", rows, MESSAGE_SCHEMA)
+            checks = [check.run(conn, first_day, last_day) for check in MESSAGES_CHECKS]
         if displaced:
             context.log.info(
                 f"{displaced} conversations on other days were merged into this range's"
@@ -222,7 +227,8 @@ def build_day_assets(
                 "conversations": conversations,
                 "threads_read": len(chat_ids),
                 "days": len(context.partition_keys),
-            }
+            },
+            check_results=checks,
         )
 
     @asset(
@@ -312,6 +318,8 @@ def build_day_assets(
         deps=[conversation_scores],
         pool=DUCKDB_POOL,
         kinds={"duckdb"},
+        check_specs=[check.spec("conversations") for check in CONVERSATIONS_CHECKS],
+        metadata={"dagster/column_schema": column_schema("conversations")},
         description=(
             "One row per conversation: timing and response-time facts from `messages`, "
             "joined to the current scorer's result. A conversation whose scoring failed is "
@@ -344,6 +352,7 @@ def build_day_assets(
                     "DELETE FROM conversations WHERE day BETWEEN ? AND ?", [first_day, last_day]
                 )
                 written = insert_rows(conn, "conversations", rows, CONVERSATION_SCHEMA)
+            checks = [check.run(conn, first_day, last_day) for check in CONVERSATIONS_CHECKS]
         failed = sum(1 for r in rows if r["score_status"] != SCORED)
         if failed:
             context.log.warning(f"{failed} conversations have no score (score_status=failed)")
@@ -353,7 +362,8 @@ def build_day_assets(
                 "scored": written - failed,
                 "failed": failed,
                 "scorer": active.name,
-            }
+            },
+            check_results=checks,
         )
 
     return [messages, conversation_scores, conversations]
