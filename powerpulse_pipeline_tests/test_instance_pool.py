@@ -14,7 +14,14 @@ from powerpulse_pipeline.partitions import DUCKDB_POOL
 from powerpulse_pipeline.pipeline import DAILY_JOB
 
 DEPLOY_YAML = Path(__file__).resolve().parents[1] / "deploy" / "dagster.yaml"
-WRITERS = {"chat_files", "messages", "conversations", "daily_metrics"}
+WRITERS = {
+    "chat_files",
+    "messages",
+    "conversations",
+    "daily_metrics",
+    "topic_metrics",
+    "agent_metrics",
+}
 
 
 def test_every_duckdb_writer_is_in_the_pool_and_scoring_is_not(defs: Definitions) -> None:

@@ -295,6 +295,7 @@ def build_day_assets(
             totals.merge(day)
         return MaterializeResult(
             metadata={
+                "dagster/row_count": len(day_conversations),
                 "scorer": active.name,
                 "scorer_version": active.version,
                 "conversations": len(day_conversations),
