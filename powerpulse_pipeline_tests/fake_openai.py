@@ -215,3 +215,27 @@ def fake_openai_server(**options: Any) -> Iterator[tuple[str, FakeState]]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=10)
+
+
+def main() -> None:
+    """Serve until interrupted, e.g. to try `make dev` with OPENAI_BASE_URL pointing here."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description="A local OpenAI-compatible test server")
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--latency", type=float, default=0.2)
+    parser.add_argument("--rpm", type=int, default=None)
+    args = parser.parse_args()
+    server = _Server(("127.0.0.1", args.port), _Handler)
+    server.state = FakeState(latency=args.latency, rpm=args.rpm, keep_bodies=False)
+    print(f"serving http://127.0.0.1:{args.port}/v1 (Ctrl-C stops)", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
+if __name__ == "__main__":
+    main()
