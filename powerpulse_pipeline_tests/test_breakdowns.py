@@ -167,3 +167,21 @@ def test_exports_in_csv_and_parquet(warehouse, tmp_path) -> None:
         table.num_rows == 2
         and "content_hash" not in pq.read_table(tmp_path / "conversations.parquet").column_names
     )
+
+
+def test_valid_scores_check_catches_a_score_outside_the_schema(tmp_path) -> None:
+    from powerpulse_pipeline.warehouse.checks import VALID_SCORES
+
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as conn:
+        ensure_schema(conn)
+        conn.execute(
+            "INSERT INTO score_cache (content_hash, scorer, scorer_version, status, sentiment, "
+            "satisfaction, resolved, topics, scored_at) VALUES "
+            "('ok', 'x', '1', 'scored', 0.5, 4, true, ['billing'], now()), "
+            "('bad', 'x', '1', 'scored', 0.5, 7, true, ['billing'], now()), "
+            "('failed', 'x', '1', 'failed', NULL, NULL, NULL, NULL, now())"
+        )
+        result = VALID_SCORES.run(conn, D1, D2)
+    assert result.passed is False
+    assert "bad" in result.metadata["first_violations"].value
+    assert "| ok |" not in result.metadata["first_violations"].value

@@ -28,7 +28,7 @@ from ..partitions import DUCKDB_POOL
 from ..scoring.base import FAILED, SCORED, ScoreRecord
 from ..scoring.resource import ScorerResource
 from ..settings import Settings
-from ..warehouse.checks import CONVERSATIONS_CHECKS, MESSAGES_CHECKS
+from ..warehouse.checks import CONVERSATIONS_CHECKS, MESSAGES_CHECKS, VALID_SCORES
 from ..warehouse.columns import column_schema
 from ..warehouse.days import DayConversation, load_day_conversations
 from ..warehouse.io import UTC_TS, insert_rows, transaction
@@ -234,6 +234,7 @@ def build_day_assets(
     @asset(
         deps=[messages],
         kinds={"python", "openai"},
+        check_specs=[VALID_SCORES.spec("conversation_scores")],
         description=(
             "Scores each conversation of the day (sentiment, satisfaction 1-5, resolved, "
             "topics, language, summary) with the configured scorer. Results go to the "
@@ -293,26 +294,30 @@ def build_day_assets(
         totals = _DayScoring()
         for day in per_day.values():
             totals.merge(day)
+        with duckdb.get_connection() as conn:
+            validity = VALID_SCORES.run(conn, first_day, last_day)
         return MaterializeResult(
             metadata={
+                # Dagster copies run-level entries onto every day of the run; the `run_`
+                # prefix keeps them apart from the per-day figures above.
                 "dagster/row_count": len(day_conversations),
                 "scorer": active.name,
                 "scorer_version": active.version,
-                "conversations": len(day_conversations),
-                "to_score": len(todo),
-                "cache_hits": len(transcripts) - len(todo),
-                "scored": totals.scored,
-                "failed": totals.failed,
-                "requests": stats.requests,
-                "retries": stats.retries,
-                "failures": stats.failures,
-                "prompt_tokens": stats.prompt_tokens,
-                "cached_tokens": stats.cached_tokens,
-                "completion_tokens": stats.completion_tokens,
-                "cost_usd_run": MetadataValue.float(round(stats.cost_usd, 6)),
-                "elapsed_seconds": round(elapsed, 3),
-                **{k: v for k, v in stats.extra.items()},
-            }
+                "run_conversations": len(day_conversations),
+                "run_to_score": len(todo),
+                "run_cache_hits": len(transcripts) - len(todo),
+                "run_scored": totals.scored,
+                "run_failed": totals.failed,
+                "run_requests": stats.requests,
+                "run_retries": stats.retries,
+                "run_prompt_tokens": stats.prompt_tokens,
+                "run_cached_tokens": stats.cached_tokens,
+                "run_completion_tokens": stats.completion_tokens,
+                "run_cost_usd": MetadataValue.float(round(stats.cost_usd, 6)),
+                "run_elapsed_seconds": round(elapsed, 3),
+                **{f"run_{k}": v for k, v in stats.extra.items()},
+            },
+            check_results=[validity],
         )
 
     @asset(

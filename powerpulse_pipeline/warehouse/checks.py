@@ -161,3 +161,12 @@ AGENT_METRICS_CHECKS = (
         "WHERE a.n IS DISTINCT FROM c.n",
     ),
 )
+
+VALID_SCORES = Check(
+    "valid_scores",
+    "Every stored score keeps to the schema: satisfaction 1-5, sentiment -1..1, resolved set, "
+    "at least one topic (whatever the scorer or the model returned).",
+    "SELECT content_hash, scorer, satisfaction, sentiment FROM score_cache "
+    "WHERE status = 'scored' AND (satisfaction NOT BETWEEN 1 AND 5 "
+    "OR sentiment NOT BETWEEN -1 AND 1 OR resolved IS NULL OR topics IS NULL OR len(topics) = 0)",
+)
