@@ -282,3 +282,20 @@ def test_messages_outside_the_configured_dates_are_skipped_and_counted(
     drop("old.json", thread("T2", ("2023-05-01T10:00:00Z", "customer", "old")))
     driver.ingest()
     assert "POWERPULSE_START_DATE" in (settings.rejected_dir / "old.json.error.txt").read_text()
+
+
+def test_a_file_partition_rematerialized_from_the_ui_finds_its_file_by_content(
+    settings, driver, drop, query, instance
+) -> None:
+    path = drop("sub/week.json", thread("T1", ("2024-06-01T10:00:00Z", "customer", "hi")))
+    driver.ingest()
+    (key,) = instance.get_dynamic_partitions("chat_files")
+    job = driver.defs.resolve_job_def(INGEST_JOB)
+    # no run config: as when a user clicks Materialize on the partition
+    assert job.execute_in_process(instance=instance, partition_key=key).success
+    assert query("SELECT status, new_messages FROM ingested_files") == [("ingested", 0)]
+    path.unlink()
+    assert job.execute_in_process(instance=instance, partition_key=key).success
+    latest = instance.fetch_materializations(AssetKey("chat_files"), limit=1).records[0]
+    assert latest.asset_materialization.metadata["status"].value == "missing"
+    assert query("SELECT count(*) FROM raw_messages") == [(1,)]  # nothing lost
