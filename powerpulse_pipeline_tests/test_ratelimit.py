@@ -41,3 +41,16 @@ def test_a_429_pauses_everyone() -> None:
         return time.monotonic() - started
 
     assert asyncio.run(one()) >= 0.28
+
+
+def test_token_budget_counts_whole_requests_larger_than_the_burst() -> None:
+    limiter = RateLimiter(tpm=6000)  # 100 tokens/s, paced at 95 tokens/s
+
+    async def five() -> float:
+        started = time.monotonic()
+        for _ in range(5):
+            await limiter.acquire(tokens=50)
+        return time.monotonic() - started
+
+    # 250 tokens; the first request goes at once: (250 - 50) / 95 s at the least
+    assert asyncio.run(five()) >= 200 / (100 * HEADROOM) * 0.9

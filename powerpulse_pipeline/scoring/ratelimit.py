@@ -76,8 +76,11 @@ class RateLimiter:
                     self.tokens.wait_for(tokens),
                 )
                 if delay <= 0:
+                    # The full amount, even past the burst size: the bucket goes into debt and
+                    # later requests wait, so the average rate is the limit however large a
+                    # single request is.
                     self.requests.level -= 1
-                    self.tokens.level -= min(tokens, self.tokens.capacity)
+                    self.tokens.level -= tokens
                     return
                 self.waited_seconds += delay
                 await asyncio.sleep(delay)
