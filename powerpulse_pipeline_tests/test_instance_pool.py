@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from dagster import AssetKey, Definitions, instance_for_test
+from dagster import AssetKey, BackfillPolicy, Definitions, instance_for_test
 
 from powerpulse_pipeline.partitions import DUCKDB_POOL
 from powerpulse_pipeline.pipeline import DAILY_JOB
@@ -75,3 +75,15 @@ def test_a_run_waits_for_the_writer_slot_held_by_another_run(
     worker.join(timeout=120)
     assert outcome == {"success": True}
     assert pooled_instance.get_latest_materialization_event(AssetKey("daily_metrics"))
+
+
+def test_a_backfill_of_many_days_is_one_run(defs: Definitions) -> None:
+    daily = [
+        a
+        for a in defs.get_repository_def().assets_defs_by_key.values()
+        if a.key.to_user_string() != "chat_files"
+    ]
+    assert len(daily) == 6
+    for assets_def in [*daily, defs.get_assets_def("chat_files")]:
+        assert assets_def.backfill_policy is not None
+        assert assets_def.backfill_policy == BackfillPolicy.single_run()
