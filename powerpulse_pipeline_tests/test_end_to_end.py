@@ -299,3 +299,17 @@ def test_a_file_partition_rematerialized_from_the_ui_finds_its_file_by_content(
     latest = instance.fetch_materializations(AssetKey("chat_files"), limit=1).records[0]
     assert latest.asset_materialization.metadata["status"].value == "missing"
     assert query("SELECT count(*) FROM raw_messages") == [(1,)]  # nothing lost
+
+
+def test_a_message_repeated_inside_one_file_is_stored_once(settings, driver, drop, query) -> None:
+    message = {
+        "message_id": "m1",
+        "timestamp": "2024-06-01T10:00:00Z",
+        "role": "customer",
+        "text": "hi",
+    }
+    drop("twice.json", {"T1": [message, message, {**message, "message_id": None}]})
+    driver.ingest()
+    # m1 twice is one message; the copy without an id is told apart by time + side + text
+    assert query("SELECT messages_in_file, new_messages FROM ingested_files") == [(3, 2)]
+    assert query("SELECT count(*) FROM raw_messages") == [(2,)]

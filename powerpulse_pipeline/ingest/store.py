@@ -10,7 +10,7 @@ import pyarrow as pa
 
 from ..conversations.sessionize import build_conversations
 from ..settings import Settings
-from ..warehouse.io import UTC_TS, insert_rows
+from ..warehouse.io import UTC_TS
 from ..warehouse.threads import load_threads
 from .formats import parse_export
 from .records import ParseResult, RawMessage, RejectedFile
@@ -92,23 +92,19 @@ def ingest_export(
         }
         for msg in kept
     ]
-    incoming = pa.Table.from_pylist(rows, schema=RAW_SCHEMA)
-    conn.register("incoming_raw", incoming)
+    # One file may repeat a message, and earlier files may hold it: store each once.
+    conn.register("incoming_raw", pa.Table.from_pylist(rows, schema=RAW_SCHEMA))
     try:
-        new_rows = conn.execute(
-            "SELECT DISTINCT i.chat_id, i.message_key, i.sent_at FROM incoming_raw i "
-            "ANTI JOIN raw_messages r USING (chat_id, message_key)"
-        ).fetchall()
+        conn.execute(
+            "CREATE OR REPLACE TEMP TABLE new_raw AS SELECT DISTINCT ON (chat_id, message_key) "
+            "i.* FROM incoming_raw i ANTI JOIN raw_messages r USING (chat_id, message_key)"
+        )
     finally:
         conn.unregister("incoming_raw")
-    outcome.new_messages = insert_rows(
-        conn,
-        "raw_messages",
-        rows,
-        RAW_SCHEMA,
-        select="SELECT DISTINCT ON (chat_id, message_key) i.* FROM incoming i "
-        "ANTI JOIN raw_messages r USING (chat_id, message_key)",
-    )
+    new_rows = conn.execute("SELECT chat_id, message_key, sent_at FROM new_raw").fetchall()
+    conn.execute("INSERT INTO raw_messages BY NAME SELECT * FROM new_raw")
+    conn.execute("DROP TABLE new_raw")
+    outcome.new_messages = len(new_rows)
     outcome.days_touched = touched_days(conn, new_rows, settings)
     _record_file(conn, outcome, now)
     return outcome

@@ -15,15 +15,14 @@ def insert_rows(
     table: str,
     rows: Sequence[dict[str, Any]],
     schema: pa.Schema,
-    select: str = "SELECT * FROM incoming",
 ) -> int:
-    """Insert dict rows by column name; `select` may filter `incoming` (e.g. an anti-join)."""
+    """Insert dict rows by column name."""
     if not rows:
         return 0
     incoming = pa.Table.from_pylist(list(rows), schema=schema)
     conn.register("incoming", incoming)
     try:
-        result = conn.execute(f"INSERT INTO {table} BY NAME {select}").fetchone()
+        result = conn.execute(f"INSERT INTO {table} BY NAME SELECT * FROM incoming").fetchone()
     finally:
         conn.unregister("incoming")
     return int(result[0]) if result else 0
