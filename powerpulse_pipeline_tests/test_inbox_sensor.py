@@ -81,3 +81,26 @@ def test_contiguous_ranges() -> None:
         (date(2024, 1, 5), date(2024, 1, 5)),
         (date(2024, 1, 7), date(2024, 1, 8)),
     ]
+
+
+def test_days_without_a_partition_are_not_requested(settings, driver, drop, instance) -> None:
+    from powerpulse_pipeline.pipeline import INGEST_JOB, build_definitions
+    from powerpulse_pipeline.settings import Settings
+
+    drop(
+        "two_days.json",
+        {
+            "T1": [{"timestamp": "2024-06-01T10:00:00Z", "role": "customer", "text": "a"}],
+            "T2": [{"timestamp": "2024-06-05T10:00:00Z", "role": "customer", "text": "b"}],
+        },
+    )
+    driver.execute(INGEST_JOB, driver.tick("inbox_sensor"))
+    # the start date is raised after ingestion: June 1 has no partition any more
+    later = Settings.from_env(
+        {"POWERPULSE_DATA_DIR": str(settings.data_dir), "POWERPULSE_START_DATE": "2024-06-02"}
+    )
+    requests = SensorDriver(build_definitions(later), instance).tick("touched_days_sensor")
+    assert [
+        (r.tags["dagster/asset_partition_range_start"], r.tags["dagster/asset_partition_range_end"])
+        for r in requests
+    ] == [("2024-06-05", "2024-06-05")]

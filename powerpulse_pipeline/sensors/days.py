@@ -63,8 +63,8 @@ def build_days_sensor(daily: DailyPartitionsDefinition, job: JobDefinition) -> S
                     days.update(date.fromisoformat(d) for d in touched.value)
             if not result.has_more:
                 break
-        valid = set(daily.get_partition_keys())
-        out_of_range = {d for d in days if d.isoformat() not in valid}
+        first, last = daily.get_first_partition_key(), daily.get_last_partition_key()
+        out_of_range = {d for d in days if not first <= d.isoformat() <= (last or "")}
         if out_of_range:
             context.log.warning(
                 f"{len(out_of_range)} touched days have no partition (before "

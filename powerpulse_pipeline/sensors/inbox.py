@@ -17,7 +17,6 @@ from dagster import (
     SensorDefinition,
     SensorEvaluationContext,
     SensorResult,
-    SkipReason,
     sensor,
 )
 
@@ -77,7 +76,7 @@ def build_inbox_sensor(settings: Settings, job: JobDefinition) -> SensorDefiniti
             "never ingested again, whatever its name."
         ),
     )
-    def inbox_sensor(context: SensorEvaluationContext) -> SensorResult | SkipReason:
+    def inbox_sensor(context: SensorEvaluationContext) -> SensorResult:
         inbox = settings.inbox_dir
         if not inbox.is_dir():
             inbox.mkdir(parents=True, exist_ok=True)
