@@ -200,3 +200,38 @@ def test_cancelled_scoring_keeps_every_answer_already_received() -> None:
     assert len(saved) == len(set(saved))
     assert 0 < len(saved) < len(items)
     assert len(saved) >= answered - 4  # at most the requests in flight were lost to the cancel
+
+
+def test_a_very_long_chat_is_cut_in_the_middle_keeping_start_and_end() -> None:
+    from powerpulse_pipeline.scoring.openai_scorer import MAX_TRANSCRIPT_CHARS
+
+    turns = (
+        [("customer", "FIRST problem")]
+        + [("agent", "x" * 200)] * 200
+        + [("customer", "LAST words, thanks")]
+    )
+    rendered = scorer("http://127.0.0.1:9/v1").render(make_transcript(turns))
+    assert len(rendered) <= MAX_TRANSCRIPT_CHARS + 100
+    assert "FIRST problem" in rendered and "LAST words, thanks" in rendered
+    assert "[... middle of the chat left out ...]" in rendered
+
+
+def test_a_failing_save_is_not_swallowed() -> None:
+    def broken_save(batch: list[ScoreRecord]) -> None:
+        raise RuntimeError("warehouse is read-only")
+
+    with fake_openai_server() as (url, _), pytest.raises(RuntimeError, match="read-only"):
+        scorer(url).score_all(transcripts("one", "two"), broken_save, print)
+
+
+def test_openai_mode_without_a_key_says_what_to_set(monkeypatch) -> None:
+    from powerpulse_pipeline.scoring.resource import ScorerError, ScorerResource
+
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    assert ScorerResource(mode="auto").build().name.startswith("offline:")
+    with pytest.raises(ScorerError, match="OPENAI_API_KEY"):
+        ScorerResource(mode="openai").build()
+    monkeypatch.setenv("OPENAI_API_KEY", SECRET)
+    built = ScorerResource(mode="auto", model="gpt-4o").build()
+    assert built.name == "openai:gpt-4o"
+    assert SECRET not in repr(ScorerResource(mode="auto"))
