@@ -21,13 +21,23 @@ from dagster import (
 from dagster_duckdb import DuckDBResource
 
 from ..ingest.inbox import (
+    NotRegularFile,
     content_sha256,
+    describe,
     move_to_rejected,
     partition_key_for,
+    read_inbox_file,
     scan_inbox,
     sha_prefix_of_key,
 )
-from ..ingest.store import INGESTED, REJECTED, FileOutcome, ingest_export
+from ..ingest.store import (
+    INGESTED,
+    REJECTED,
+    FileOutcome,
+    ingest_export,
+    record_file,
+    stored_outcome,
+)
 from ..partitions import DUCKDB_POOL, chat_file_partitions
 from ..settings import Settings
 from ..warehouse.io import transaction
@@ -35,6 +45,10 @@ from ..warehouse.schema import ensure_schema
 
 MISSING = "missing"
 CHANGED = "changed"
+UNREADABLE = "unreadable"
+
+# Failures of the warehouse rather than of a file: the run fails and is retried instead.
+TRANSIENT = (duckdb.IOException, duckdb.OutOfMemoryException, duckdb.FatalException)
 PROGRESS_EVERY_SECONDS = 10.0
 
 
@@ -46,10 +60,14 @@ class ChatFilesConfig(Config):
 
 def locate_file(inbox: Path, key: str) -> str | None:
     """Find a partition's file in the inbox by content, for runs launched from the UI."""
-    for found in scan_inbox(inbox):
+    for found in scan_inbox(inbox).files:
         if partition_key_for(found.relpath, "") != key[: -len(sha_prefix_of_key(key))]:
             continue  # another name: not worth hashing
-        if partition_key_for(found.relpath, content_sha256(inbox / found.relpath)) == key:
+        try:
+            sha = content_sha256(inbox / found.relpath)
+        except OSError:
+            continue
+        if partition_key_for(found.relpath, sha) == key:
             return found.relpath
     return None
 
@@ -169,42 +187,76 @@ def _ingest_one(
     key: str,
     relpath: str | None,
 ) -> FileOutcome:
+    """Ingest one file. Whatever goes wrong stays with this file: it never fails the run."""
     inbox = settings.inbox_dir
     relpath = relpath or locate_file(inbox, key)
-    if relpath is None or not (inbox / relpath).is_file():
+    if relpath is None:
         context.log.warning(f"{key}: the file is no longer in the inbox; nothing stored")
-        return FileOutcome(
-            key=key,
-            relpath=relpath or "",
-            sha256="",
-            status=MISSING,
-            error="the file was no longer in the inbox when the run started; drop it again",
+        return _not_read(
+            key,
+            "",
+            MISSING,
+            "the file was no longer in the inbox when the run started; drop it again",
         )
-    raw = (inbox / relpath).read_bytes()
+    earlier = stored_outcome(conn, key)
+    if earlier is not None:
+        # A retried run: an earlier attempt committed this file but died before reporting.
+        context.log.info(f"{relpath}: already stored by an earlier attempt of this run")
+        return earlier
+    try:
+        raw = read_inbox_file(inbox, relpath)
+    except FileNotFoundError:
+        context.log.warning(f"{relpath}: the file is no longer in the inbox; nothing stored")
+        return _not_read(
+            key,
+            relpath,
+            MISSING,
+            "the file was no longer in the inbox when the run started; drop it again",
+        )
+    except PermissionError:
+        context.log.warning(f"{relpath}: cannot be read (permission denied); will be retried")
+        return _not_read(
+            key,
+            relpath,
+            UNREADABLE,
+            "permission denied: the user running "
+            "PowerPulse cannot read this file; it is read once that is fixed",
+        )
+    except (NotRegularFile, OSError) as exc:
+        outcome = _not_read(key, relpath, REJECTED, f"cannot be read: {describe(exc)}")
+        _reject(context, settings, outcome)
+        return outcome
     sha = hashlib.sha256(raw).hexdigest()
     if sha[:16] != sha_prefix_of_key(key):
         context.log.warning(f"{relpath}: content changed since it was seen; it will be re-read")
-        return FileOutcome(
-            key=key,
-            relpath=relpath,
-            sha256=sha,
-            status=CHANGED,
-            error="the file changed after the sensor saw it; the new content is picked up "
-            "as a new file",
+        return _not_read(
+            key,
+            relpath,
+            CHANGED,
+            "the file changed after the sensor saw it; the new content is picked up as a new file",
+            sha,
         )
-    with transaction(conn) as tx:
-        outcome = ingest_export(
-            tx,
-            raw,
-            key=key,
-            relpath=relpath,
-            sha256=sha,
-            settings=settings,
-            now=datetime.now(UTC),
+    now = datetime.now(UTC)
+    try:
+        with transaction(conn) as tx:
+            outcome = ingest_export(
+                tx, raw, key=key, relpath=relpath, sha256=sha, settings=settings, now=now
+            )
+    except TRANSIENT:
+        raise  # the warehouse itself is in trouble, not this file: the run is retried
+    except Exception as exc:  # one file's failure, whatever it is, stays with that file
+        context.log.exception(f"{relpath}: unexpected failure while storing")
+        outcome = _not_read(
+            key,
+            relpath,
+            REJECTED,
+            f"PowerPulse failed while storing this file ({describe(exc)}); "
+            "nothing from it was stored",
+            sha,
         )
+        record_file(conn, outcome, now)
     if outcome.status == REJECTED:
-        target = move_to_rejected(inbox, settings.rejected_dir, relpath, outcome.error or "")
-        context.log.error(f"REJECTED {relpath}: {outcome.error} (moved to {target})")
+        _reject(context, settings, outcome)
     else:
         context.log.info(
             f"{relpath}: {outcome.format}, {outcome.messages_in_file} messages, "
@@ -214,3 +266,21 @@ def _ingest_one(
         for warning in outcome.warnings:
             context.log.warning(f"{relpath}: {warning}")
     return outcome
+
+
+def _not_read(key: str, relpath: str, status: str, error: str, sha: str = "") -> FileOutcome:
+    return FileOutcome(key=key, relpath=relpath, sha256=sha, status=status, error=error)
+
+
+def _reject(context: AssetExecutionContext, settings: Settings, outcome: FileOutcome) -> None:
+    try:
+        target = move_to_rejected(
+            settings.inbox_dir, settings.rejected_dir, outcome.relpath, outcome.error or ""
+        )
+    except OSError as exc:
+        context.log.error(
+            f"REJECTED {outcome.relpath}: {outcome.error} (and it could not be moved to "
+            f"{settings.rejected_dir}: {describe(exc)})"
+        )
+        return
+    context.log.error(f"REJECTED {outcome.relpath}: {outcome.error} (moved to {target})")

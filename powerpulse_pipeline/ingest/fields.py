@@ -35,13 +35,15 @@ def parse_time(value: Any) -> datetime | None:
             pass
         try:
             parsed = datetime.fromisoformat(text)
-        except ValueError:
+            # An offset at year 1 or 9999 leaves datetime's range when converted.
+            return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+        except (ValueError, OverflowError):
             return None
-        if parsed.tzinfo is None:
-            return parsed.replace(tzinfo=UTC)
-        return parsed.astimezone(UTC)
     if isinstance(value, int | float):
-        return _from_epoch(float(value))
+        try:
+            return _from_epoch(float(value))
+        except OverflowError:  # an integer hundreds of digits long
+            return None
     return None
 
 
@@ -50,7 +52,7 @@ def parse_epoch_ms(value: Any) -> datetime | None:
         return None
     try:
         return _from_epoch(float(value) / 1000.0, already_seconds=True)
-    except ValueError:
+    except (ValueError, OverflowError):
         return None
 
 
@@ -150,6 +152,15 @@ def explicit_side(msg: dict[str, Any]) -> tuple[str, bool] | None:
     if isinstance(from_page, bool):
         return (AGENT, False) if from_page else (CUSTOMER, False)
     return None
+
+
+def has_lone_surrogate(text: str) -> bool:
+    """JSON may escape half of a UTF-16 pair (\\ud800); such text cannot be stored."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def matches_page(identities: tuple[str, ...], page_names: frozenset[str]) -> bool:

@@ -13,11 +13,21 @@ from datetime import datetime
 from typing import Any
 
 from . import fields
-from .records import AGENT, CUSTOMER, ParseResult, RawMessage, RejectedFile, message_key
+from .records import (
+    AGENT,
+    CUSTOMER,
+    ParseResult,
+    RawMessage,
+    RejectedFile,
+    message_key,
+    printable,
+)
 
 GROUPED = "grouped"
 DYI = "messenger_dyi"
 GRAPH = "graph_api"
+
+NO_TIME = "message has no usable time"
 
 _SHAPES_HELP = (
     "expected one of: an object of thread id -> array of messages; a Messenger "
@@ -49,10 +59,15 @@ def parse_export(raw: bytes, page_names: tuple[str, ...] = ()) -> ParseResult:
     except UnicodeDecodeError as exc:
         raise RejectedFile(f"not UTF-8 text: invalid byte at offset {exc.start}") from exc
     try:
-        document = json.loads(text)
+        document = json.loads(text, parse_int=_parse_int)
     except json.JSONDecodeError as exc:
         raise RejectedFile(
             f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+        ) from exc
+    except RecursionError as exc:
+        raise RejectedFile(
+            "the JSON is nested too deeply to read (arrays or objects inside each other "
+            "hundreds of levels deep); no chat export looks like this"
         ) from exc
 
     names = frozenset(name.casefold() for name in page_names)
@@ -67,6 +82,8 @@ def parse_export(raw: bytes, page_names: tuple[str, ...] = ()) -> ParseResult:
     if not candidates:
         checked = sum(result.skipped.values())
         where = "; ".join(result.skipped_summary()) or "the file holds no messages"
+        if set(result.skipped) - {NO_TIME}:
+            raise RejectedFile(f"no usable message ({checked} messages checked: {where})")
         raise RejectedFile(
             f"no message with a usable time ({checked} messages checked: {where}); a message "
             "needs timestamp/created_time/sent_at (ISO 8601 or epoch s/ms) or timestamp_ms"
@@ -103,6 +120,25 @@ def parse_export(raw: bytes, page_names: tuple[str, ...] = ()) -> ParseResult:
     return result
 
 
+class HugeNumber:
+    """An integer too long for Python to convert: kept as a marker, never used as a value."""
+
+    def __init__(self, digits: str) -> None:
+        self.digits = len(digits)
+
+
+# Python refuses int() of more than 4300 digits; no time or id is anywhere near that.
+_MAX_INT_DIGITS = 1000
+
+
+def _parse_int(literal: str) -> int | HugeNumber:
+    return int(literal) if len(literal) <= _MAX_INT_DIGITS else HugeNumber(literal)
+
+
+def _unstorable_text(values: tuple[str | None, ...]) -> bool:
+    return any(value is not None and fields.has_lone_surrogate(value) for value in values)
+
+
 def detect_format(document: Any) -> str:
     if isinstance(document, dict):
         if isinstance(document.get("participants"), list) and isinstance(
@@ -134,7 +170,7 @@ def _candidate(
         return None
     sent_at = fields.message_time(msg)
     if sent_at is None:
-        result.skip("message has no usable time", location)
+        result.skip(NO_TIME, location)
         return None
     text = fields.message_text(msg)
     display = fields.sender_display_name(msg)
@@ -142,7 +178,7 @@ def _candidate(
         text = fields.repair_mojibake(text) if text else text
         display = fields.repair_mojibake(display) if display else display
     explicit = fields.explicit_side(msg)
-    return _Candidate(
+    cand = _Candidate(
         chat_id=chat_id,
         location=location,
         sent_at=sent_at,
@@ -156,13 +192,19 @@ def _candidate(
         side=explicit[0] if explicit else None,
         marked_bot=explicit[1] if explicit else False,
     )
+    if _unstorable_text(
+        (chat_id, text, cand.message_id, display, cand.agent_name, *cand.identities)
+    ):
+        result.skip("text, id or name holds a lone UTF-16 surrogate (broken \\u escape)", location)
+        return None
+    return cand
 
 
 def _parse_grouped(document: dict[str, Any]) -> tuple[ParseResult, list[_Candidate]]:
     result = ParseResult(format=GROUPED)
     candidates: list[_Candidate] = []
     for chat_id, thread in document.items():
-        where = f"$[{json.dumps(chat_id, ensure_ascii=False)}]"
+        where = f"$[{printable(json.dumps(chat_id, ensure_ascii=False))}]"
         if not isinstance(thread, list):
             result.skip("thread is not an array of messages", where)
             continue

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import re
 import shutil
-from collections.abc import Iterator
-from dataclasses import dataclass
+import stat
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from .records import printable
 
 IGNORED_SUFFIXES = (".tmp", ".part", ".crdownload", ".partial", ".swp", ".error.txt")
 
@@ -18,6 +21,30 @@ class InboxFile:
     relpath: str  # POSIX path relative to the inbox
     size: int
     mtime_ns: int
+    ctime_ns: int  # changes on every write, even when the writer restores the mtime
+    inode: int
+
+    @property
+    def signature(self) -> list[int]:
+        return [self.size, self.mtime_ns, self.ctime_ns, self.inode]
+
+
+@dataclass(frozen=True)
+class EntryProblem:
+    """An inbox entry that cannot be read as a chat export, and what the user can do."""
+
+    relpath: str  # printable, even when the name itself is not valid UTF-8
+    reason: str
+
+
+@dataclass
+class InboxScan:
+    files: list[InboxFile] = field(default_factory=list)
+    problems: list[EntryProblem] = field(default_factory=list)
+
+
+class NotRegularFile(OSError):
+    """The entry is a link, a folder, a pipe or a device: never opened as an export."""
 
 
 def is_candidate_name(relpath: str) -> bool:
@@ -28,8 +55,24 @@ def is_candidate_name(relpath: str) -> bool:
     return not relpath.lower().endswith(IGNORED_SUFFIXES)
 
 
-def scan_inbox(inbox: Path) -> Iterator[InboxFile]:
-    """Every regular file below the inbox, subfolders included, without following links."""
+def _name_problem(name: str) -> str | None:
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return "its name is not valid UTF-8"
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in name):
+        return "its name holds a line break or another control character"
+    return None
+
+
+def scan_inbox(inbox: Path) -> InboxScan:
+    """Every regular file below the inbox, and a plain reason for every entry that is not one.
+
+    Nothing here raises for one entry: an unreadable folder, a link or an odd name is reported
+    and the rest of the tree is still listed. Links are never followed.
+    """
+    scan = InboxScan()
+    root = os.path.realpath(inbox)
     stack = [inbox]
     while stack:
         folder = stack.pop()
@@ -37,17 +80,101 @@ def scan_inbox(inbox: Path) -> Iterator[InboxFile]:
             entries = list(os.scandir(folder))
         except FileNotFoundError:
             continue
+        except OSError as exc:
+            relfolder = _relpath(folder, inbox) or "."
+            scan.problems.append(
+                EntryProblem(
+                    relfolder + "/",
+                    f"folder cannot be read ({describe(exc)}); its files are picked up as soon "
+                    "as the user running PowerPulse can read it",
+                )
+            )
+            continue
         for entry in entries:
             if entry.name.startswith("."):
                 continue
-            if entry.is_dir(follow_symlinks=False):
-                stack.append(Path(entry.path))
-            elif entry.is_file(follow_symlinks=False):
-                relpath = Path(entry.path).relative_to(inbox).as_posix()
-                if not is_candidate_name(relpath):
-                    continue
-                stat = entry.stat(follow_symlinks=False)
-                yield InboxFile(relpath, stat.st_size, stat.st_mtime_ns)
+            relpath = _relpath(Path(entry.path), inbox)
+            try:
+                problem = _classify(entry, relpath, root, scan, stack)
+            except OSError as exc:
+                problem = f"cannot be inspected ({describe(exc)}); it is looked at again"
+            if problem:
+                scan.problems.append(EntryProblem(relpath, problem))
+    return scan
+
+
+def _classify(
+    entry: os.DirEntry[str], relpath: str, root: str, scan: InboxScan, stack: list[Path]
+) -> str | None:
+    if entry.is_symlink():
+        return _link_problem(entry.path, root)
+    name_problem = _name_problem(entry.name)
+    if entry.is_dir(follow_symlinks=False):
+        if name_problem:
+            return f"folder skipped: {name_problem}; rename it and its files are picked up"
+        stack.append(Path(entry.path))
+        return None
+    if not entry.is_file(follow_symlinks=False):
+        return "not a regular file (a pipe, socket or device); it is never read"
+    if not is_candidate_name(relpath):
+        return None
+    if name_problem:
+        return f"file skipped: {name_problem}; rename it and it is picked up"
+    stat = entry.stat(follow_symlinks=False)
+    scan.files.append(
+        InboxFile(relpath, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino)
+    )
+    return None
+
+
+def _link_problem(path: str, root: str) -> str:
+    try:
+        target = os.path.realpath(path, strict=True)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "symbolic link that loops; links are never followed"
+        return "broken symbolic link (its target does not exist); links are never followed"
+    if os.path.commonpath([root, target]) != root:
+        return (
+            "symbolic link to a place outside the inbox; links are never followed: copy the "
+            "file into the inbox instead"
+        )
+    return (
+        "symbolic link; links are never followed (its target inside the inbox is read at its "
+        "own path)"
+    )
+
+
+def _relpath(path: Path, inbox: Path) -> str:
+    return printable(path.relative_to(inbox).as_posix()) if path != inbox else ""
+
+
+def describe(exc: BaseException) -> str:
+    """A plain account of an error, without a stack trace or the exception's class path."""
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror.lower()
+    text = str(exc) or type(exc).__name__
+    return printable(text if len(text) <= 300 else text[:300] + "…")
+
+
+def read_inbox_file(inbox: Path, relpath: str) -> bytes:
+    """Read a file without following a link swapped in for it after the sensor saw it."""
+    path = inbox / relpath
+    root = os.path.realpath(inbox)
+    if os.path.commonpath([root, os.path.realpath(path.parent)]) != root:
+        raise NotRegularFile(errno.EXDEV, "its folder now leads outside the inbox")
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise NotRegularFile(
+                errno.ELOOP, "it is now a symbolic link, and links are never followed"
+            ) from exc
+        raise
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            raise NotRegularFile(errno.EINVAL, "it is no longer a regular file")
+        return handle.read()
 
 
 def content_sha256(path: Path) -> str:

@@ -15,6 +15,11 @@ class RejectedFile(ValueError):
     """The whole file is unusable; the message says what is wrong and where."""
 
 
+def printable(text: str) -> str:
+    """Text safe to store, log and write to a file: lone surrogates become \\udXXX escapes."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 @dataclass(frozen=True)
 class RawMessage:
     chat_id: str

@@ -13,7 +13,7 @@ from ..settings import Settings
 from ..warehouse.io import UTC_TS
 from ..warehouse.threads import load_threads
 from .formats import parse_export
-from .records import ParseResult, RawMessage, RejectedFile
+from .records import ParseResult, RawMessage, RejectedFile, printable
 
 INGESTED = "ingested"
 REJECTED = "rejected"
@@ -73,16 +73,16 @@ def ingest_export(
         kept = _within_dates(parsed, settings, now)
     except RejectedFile as exc:
         outcome.status = REJECTED
-        outcome.error = str(exc)
-        _record_file(conn, outcome, now)
+        outcome.error = printable(str(exc))
+        record_file(conn, outcome, now)
         return outcome
 
     outcome.format = parsed.format
     outcome.threads = parsed.threads
     outcome.messages_in_file = len(parsed.messages)
     outcome.skipped = sum(parsed.skipped.values())
-    outcome.skipped_detail = parsed.skipped_summary()
-    outcome.warnings = parsed.warnings
+    outcome.skipped_detail = [printable(line) for line in parsed.skipped_summary()]
+    outcome.warnings = [printable(line) for line in parsed.warnings]
     rows = [
         {
             **{name: getattr(msg, name) for name in RawMessage.__dataclass_fields__},
@@ -106,7 +106,7 @@ def ingest_export(
     conn.execute("DROP TABLE new_raw")
     outcome.new_messages = len(new_rows)
     outcome.days_touched = touched_days(conn, new_rows, settings)
-    _record_file(conn, outcome, now)
+    record_file(conn, outcome, now)
     return outcome
 
 
@@ -178,16 +178,41 @@ def touched_days(
     return sorted(days)
 
 
-def _record_file(conn: duckdb.DuckDBPyConnection, outcome: FileOutcome, now: datetime) -> None:
+def stored_outcome(conn: duckdb.DuckDBPyConnection, key: str) -> FileOutcome | None:
+    """The outcome an earlier attempt committed for this file, if it stored the file."""
+    row = conn.execute(
+        "SELECT source_path, content_sha256, format, threads, messages_in_file, new_messages, "
+        "skipped_messages, skipped_detail, days_touched FROM ingested_files "
+        "WHERE file_key = ? AND status = ?",
+        [key, INGESTED],
+    ).fetchone()
+    if row is None:
+        return None
+    return FileOutcome(
+        key=key,
+        relpath=row[0],
+        sha256=row[1],
+        status=INGESTED,
+        format=row[2],
+        threads=row[3] or 0,
+        messages_in_file=row[4] or 0,
+        new_messages=row[5] or 0,
+        skipped=row[6] or 0,
+        skipped_detail=list(row[7] or []),
+        days_touched=list(row[8] or []),
+    )
+
+
+def record_file(conn: duckdb.DuckDBPyConnection, outcome: FileOutcome, now: datetime) -> None:
     conn.execute(
         "INSERT OR REPLACE INTO ingested_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             outcome.key,
             outcome.sha256,
-            outcome.relpath,
+            printable(outcome.relpath),
             outcome.status,
             outcome.format,
-            outcome.error,
+            printable(outcome.error) if outcome.error else None,
             outcome.threads,
             outcome.messages_in_file,
             outcome.new_messages,
