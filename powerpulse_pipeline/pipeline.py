@@ -8,11 +8,13 @@ from dagster_duckdb import DuckDBResource
 from .assets.days import build_day_assets
 from .assets.files import build_chat_files_asset
 from .assets.metrics import build_metric_assets
+from .assets.published import build_published_asset
 from .partitions import daily_partitions
 from .scoring.resource import ScorerResource
 from .sensors.days import build_days_sensor
 from .sensors.inbox import build_inbox_sensor
 from .settings import Settings
+from .warehouse.publish import adopt_legacy_warehouse
 
 INGEST_JOB = "ingest_files_job"
 DAILY_JOB = "daily_metrics_job"
@@ -21,11 +23,15 @@ DAILY_JOB = "daily_metrics_job"
 def build_definitions(settings: Settings | None = None) -> Definitions:
     settings = settings or Settings.from_env()
     settings.duckdb_path.parent.mkdir(parents=True, exist_ok=True)
+    settings.work_db_path.parent.mkdir(parents=True, exist_ok=True)
     settings.inbox_dir.mkdir(parents=True, exist_ok=True)
+    adopt_legacy_warehouse(settings.work_db_path, settings.duckdb_path)
     daily = daily_partitions(settings)
 
     chat_files = build_chat_files_asset(settings)
-    day_assets = [*build_day_assets(settings, daily), *build_metric_assets(daily)]
+    metric_assets = build_metric_assets(daily)
+    published = build_published_asset(settings, daily, metric_assets)
+    day_assets = [*build_day_assets(settings, daily), *metric_assets, published]
 
     ingest_job = define_asset_job(
         INGEST_JOB,
@@ -35,17 +41,20 @@ def build_definitions(settings: Settings | None = None) -> Definitions:
     daily_job = define_asset_job(
         DAILY_JOB,
         selection=AssetSelection.assets(*day_assets),
-        description="Rebuild messages, scores, conversations and metrics for a range of days.",
+        description=(
+            "Rebuild messages, scores, conversations and metrics for a range of days, then "
+            "publish the analysts' copy."
+        ),
     )
     return Definitions(
         assets=[chat_files, *day_assets],
         jobs=[ingest_job, daily_job],
         sensors=[
             build_inbox_sensor(settings, ingest_job),
-            build_days_sensor(daily, daily_job),
+            build_days_sensor(daily, daily_job, published.key),
         ],
         resources={
-            "duckdb": DuckDBResource(database=str(settings.duckdb_path)),
+            "duckdb": DuckDBResource(database=str(settings.work_db_path)),
             "scorer": ScorerResource(
                 mode=settings.scorer,
                 model=settings.llm_model,

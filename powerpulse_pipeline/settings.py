@@ -37,7 +37,8 @@ def _split_list(raw: str) -> tuple[str, ...]:
 class Settings:
     data_dir: Path
     inbox_dir: Path
-    duckdb_path: Path
+    duckdb_path: Path  # the analysts' copy, replaced whole after each successful daily run
+    work_db_path: Path  # the pipeline's own database: only runs open it
     timezone: str = "UTC"
     start_date: date = date(2024, 1, 1)
     session_gap: timedelta = timedelta(hours=24)
@@ -95,8 +96,17 @@ class Settings:
         duckdb_path = Path(
             get("POWERPULSE_DUCKDB_PATH", str(data_dir / "warehouse" / "powerpulse.duckdb"))
         )
+        work_db = Path(
+            get("POWERPULSE_WORK_DUCKDB_PATH", str(data_dir / "pipeline" / "work.duckdb"))
+        )
         inbox = inbox if inbox.is_absolute() else root / inbox
         duckdb_path = duckdb_path if duckdb_path.is_absolute() else root / duckdb_path
+        work_db = work_db if work_db.is_absolute() else root / work_db
+        if work_db.resolve() == duckdb_path.resolve():
+            raise SettingsError(
+                "POWERPULSE_WORK_DUCKDB_PATH must differ from POWERPULSE_DUCKDB_PATH: the "
+                "pipeline writes its own database and publishes the analysts' copy from it"
+            )
 
         timezone = get("POWERPULSE_TIMEZONE", "UTC")
         try:
@@ -150,6 +160,7 @@ class Settings:
             data_dir=data_dir,
             inbox_dir=inbox,
             duckdb_path=duckdb_path,
+            work_db_path=work_db,
             timezone=timezone,
             start_date=start_date,
             session_gap=timedelta(hours=gap_hours),

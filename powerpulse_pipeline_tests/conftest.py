@@ -69,8 +69,13 @@ def drop(settings: Settings) -> Dropper:
 
 @pytest.fixture
 def query(settings: Settings) -> Callable[..., list[tuple[Any, ...]]]:
-    def _query(sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
-        with duckdb.connect(str(settings.duckdb_path), read_only=True) as conn:
+    """Read the analysts' copy, or with `work=True` the pipeline's own database."""
+
+    def _query(
+        sql: str, params: list[Any] | None = None, work: bool = False
+    ) -> list[tuple[Any, ...]]:
+        path = settings.work_db_path if work else settings.duckdb_path
+        with duckdb.connect(str(path), read_only=True) as conn:
             return conn.execute(sql, params or []).fetchall()
 
     return _query

@@ -50,11 +50,12 @@ def rows() -> list[dict]:
 
 @pytest.fixture
 def warehouse(settings, defs, instance):
-    with duckdb.connect(str(settings.duckdb_path)) as conn:
+    with duckdb.connect(str(settings.work_db_path)) as conn:
         ensure_schema(conn)
         insert_rows(conn, "conversations", rows(), CONVERSATION_SCHEMA)
     assets = [
-        defs.get_assets_def(name) for name in ("daily_metrics", "topic_metrics", "agent_metrics")
+        defs.get_assets_def(name)
+        for name in ("daily_metrics", "topic_metrics", "agent_metrics", "published_warehouse")
     ]
     result = materialize(
         assets,
@@ -141,12 +142,12 @@ def test_drill_down_from_a_figure_to_its_conversations_and_messages(warehouse) -
 
 def test_checks_fail_on_inconsistent_tables(settings, defs, instance, warehouse) -> None:
     warehouse.close()
-    with duckdb.connect(str(settings.duckdb_path)) as conn:
+    with duckdb.connect(str(settings.work_db_path)) as conn:
         conn.execute("UPDATE daily_metrics SET conversations = 99 WHERE day = '2024-05-31'")
         conn.execute("INSERT INTO agent_metrics SELECT * FROM agent_metrics LIMIT 1")
     from powerpulse_pipeline.warehouse.checks import AGENT_METRICS_CHECKS, DAILY_METRICS_CHECKS
 
-    with duckdb.connect(str(settings.duckdb_path), read_only=True) as conn:
+    with duckdb.connect(str(settings.work_db_path), read_only=True) as conn:
         daily = {c.name: c.run(conn, D1, D2).passed for c in DAILY_METRICS_CHECKS}
         agents = {c.name: c.run(conn, D1, D2).passed for c in AGENT_METRICS_CHECKS}
     # 99 also breaks scored + failed = conversations

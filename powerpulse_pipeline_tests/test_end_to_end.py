@@ -87,7 +87,7 @@ def test_same_content_again_under_any_name_changes_nothing(settings, driver, dro
     assert driver.tick("inbox_sensor") == []
     assert driver.tick("touched_days_sensor") == []
     assert table_snapshot(query, "conversations", "conversation_id") == before
-    assert query("SELECT count(*) FROM raw_messages") == [(2,)]
+    assert query("SELECT count(*) FROM raw_messages", work=True) == [(2,)]
 
 
 def test_overlapping_export_extends_a_conversation_in_place(settings, driver, drop, query) -> None:
@@ -301,7 +301,7 @@ def test_a_file_partition_rematerialized_from_the_ui_finds_its_file_by_content(
     assert job.execute_in_process(instance=instance, partition_key=key).success
     latest = instance.fetch_materializations(AssetKey("chat_files"), limit=1).records[0]
     assert latest.asset_materialization.metadata["status"].value == "missing"
-    assert query("SELECT count(*) FROM raw_messages") == [(1,)]  # nothing lost
+    assert query("SELECT count(*) FROM raw_messages", work=True) == [(1,)]  # nothing lost
 
 
 def test_a_message_repeated_inside_one_file_is_stored_once(settings, driver, drop, query) -> None:
@@ -315,4 +315,4 @@ def test_a_message_repeated_inside_one_file_is_stored_once(settings, driver, dro
     driver.ingest()
     # m1 twice is one message; the copy without an id is told apart by time + side + text
     assert query("SELECT messages_in_file, new_messages FROM ingested_files") == [(3, 2)]
-    assert query("SELECT count(*) FROM raw_messages") == [(2,)]
+    assert query("SELECT count(*) FROM raw_messages", work=True) == [(2,)]

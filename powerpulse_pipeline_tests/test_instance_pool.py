@@ -21,6 +21,7 @@ WRITERS = {
     "daily_metrics",
     "topic_metrics",
     "agent_metrics",
+    "published_warehouse",
 }
 
 
@@ -83,7 +84,7 @@ def test_a_backfill_of_many_days_is_one_run(defs: Definitions) -> None:
         for a in defs.get_repository_def().assets_defs_by_key.values()
         if a.key.to_user_string() != "chat_files"
     ]
-    assert len(daily) == 6
+    assert len(daily) == 7
     for assets_def in [*daily, defs.get_assets_def("chat_files")]:
         assert assets_def.backfill_policy is not None
         assert assets_def.backfill_policy == BackfillPolicy.single_run()

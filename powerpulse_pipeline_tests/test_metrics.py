@@ -85,12 +85,12 @@ ROWS = [
 def metrics(
     settings: Settings, defs: Definitions, instance: DagsterInstance
 ) -> duckdb.DuckDBPyConnection:
-    with duckdb.connect(str(settings.duckdb_path)) as conn:
+    with duckdb.connect(str(settings.work_db_path)) as conn:
         ensure_schema(conn)
         insert_rows(conn, "conversations", ROWS, CONVERSATION_SCHEMA)
-    asset = defs.get_assets_def("daily_metrics")
+    assets = [defs.get_assets_def(name) for name in ("daily_metrics", "published_warehouse")]
     result = materialize(
-        [asset],
+        assets,
         instance=instance,
         resources=defs.resources,
         tags={

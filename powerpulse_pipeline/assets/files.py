@@ -41,6 +41,7 @@ from ..ingest.store import (
 from ..partitions import DUCKDB_POOL, chat_file_partitions
 from ..settings import Settings
 from ..warehouse.io import transaction
+from ..warehouse.publish import publish
 from ..warehouse.schema import ensure_schema
 
 MISSING = "missing"
@@ -144,6 +145,9 @@ def build_chat_files_asset(settings: Settings) -> AssetsDefinition:
                         f"ETA {(len(keys) - index) / rate:.0f}s)"
                     )
             total_raw = conn.execute("SELECT count(*) FROM raw_messages").fetchone()[0]
+            if outcomes and not any(o.days_touched for o in outcomes):
+                # No daily run follows to publish: show these outcomes (rejections) now.
+                publish(conn, settings.duckdb_path)
 
         rejected = [o for o in outcomes if o.status != INGESTED]
         preview = "\n".join(

@@ -1,25 +1,40 @@
-"""Turns "file ingested, days touched" into runs of the daily assets for exactly those days."""
+"""Turns "file ingested, days touched" into runs of the daily assets for exactly those days.
+
+A touched day stays owed until a run that started after the touch has materialized the last
+asset of the daily job for it. When the run requested for it ends without that (it failed
+after Dagster's own retries, or its worker died), the day is requested again, with growing
+pauses, so no day stays stale waiting for a click.
+"""
 
 from __future__ import annotations
 
+import json
+import time
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from dagster import (
     AssetKey,
     AssetRecordsFilter,
+    DagsterInstance,
     DailyPartitionsDefinition,
     DefaultSensorStatus,
     JobDefinition,
     RunRequest,
+    RunsFilter,
     SensorDefinition,
     SensorEvaluationContext,
     SensorResult,
     sensor,
 )
 
-from .inbox import PARTITION_RANGE_END, PARTITION_RANGE_START
+from .inbox import ACTIVE_RUN_STATUSES, PARTITION_RANGE_END, PARTITION_RANGE_START
 
 BATCH = 1000
+# A day whose run ended without it is asked for again after this long (Dagster's run retry
+# comes first), then after twice as long each time, up to an hour.
+REREQUEST_AFTER_SECONDS = 120.0
+REREQUEST_MAX_SECONDS = 3600.0
 
 
 def contiguous_ranges(days: set[date]) -> list[tuple[date, date]]:
@@ -32,7 +47,109 @@ def contiguous_ranges(days: set[date]) -> list[tuple[date, date]]:
     return ranges
 
 
-def build_days_sensor(daily: DailyPartitionsDefinition, job: JobDefinition) -> SensorDefinition:
+@dataclass
+class Owed:
+    touched_at: float  # when a file last changed the day's messages
+    requested_at: float = 0.0  # 0: not requested since that touch
+    attempts: int = 0
+
+
+@dataclass
+class DaysCursor:
+    after: int | None = None  # storage id of the last chat_files materialization read
+    owed: dict[str, Owed] = field(default_factory=dict)
+
+    def dump(self) -> str:
+        return json.dumps(
+            {
+                "after": self.after,
+                "owed": {
+                    d: [o.touched_at, o.requested_at, o.attempts] for d, o in self.owed.items()
+                },
+            },
+            separators=(",", ":"),
+        )
+
+    @classmethod
+    def load(cls, raw: str | None) -> DaysCursor:
+        if not raw:
+            return cls()
+        if raw.isdigit():  # the layout before owed days were kept
+            return cls(after=int(raw))
+        try:
+            data = json.loads(raw)
+            owed = {
+                str(d): Owed(float(t), float(r), int(a)) for d, (t, r, a) in data["owed"].items()
+            }
+            return cls(after=data.get("after"), owed=owed)
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return cls()
+
+
+def _newly_touched(instance: DagsterInstance, cursor: DaysCursor) -> set[str]:
+    days: set[str] = set()
+    while True:
+        result = instance.fetch_materializations(
+            AssetRecordsFilter(asset_key=AssetKey("chat_files"), after_storage_id=cursor.after),
+            limit=BATCH,
+            ascending=True,
+        )
+        for record in result.records:
+            cursor.after = record.storage_id
+            materialization = record.asset_materialization
+            touched = materialization.metadata.get("days_touched") if materialization else None
+            if touched is not None:
+                days.update(str(d) for d in touched.value)
+        if not result.has_more:
+            return days
+
+
+def _built_since_touched(
+    instance: DagsterInstance, final_asset: AssetKey, owed: dict[str, Owed]
+) -> set[str]:
+    """Owed days materialized by a run that started after the day was last touched."""
+    if not owed:
+        return set()
+    records = instance.fetch_materializations(
+        AssetRecordsFilter(
+            asset_key=final_asset,
+            asset_partitions=list(owed),
+            after_timestamp=min(o.touched_at for o in owed.values()) - 1,
+        ),
+        limit=10 * len(owed) + 10,
+    ).records
+    run_starts: dict[str, float | None] = {}
+    built: set[str] = set()
+    for record in records:
+        day = record.partition_key
+        if day not in owed or day in built:
+            continue
+        if record.run_id not in run_starts:
+            run = instance.get_run_record_by_id(record.run_id)
+            run_starts[record.run_id] = run.start_time if run else None
+        started = run_starts[record.run_id]
+        if started is not None and started >= owed[day].touched_at:
+            built.add(day)
+    return built
+
+
+def _days_with_active_runs(instance: DagsterInstance, job_name: str) -> set[str]:
+    covered: set[str] = set()
+    for run in instance.get_runs(RunsFilter(job_name=job_name, statuses=ACTIVE_RUN_STATUSES)):
+        start = run.tags.get(PARTITION_RANGE_START) or run.tags.get("dagster/partition")
+        end = run.tags.get(PARTITION_RANGE_END) or start
+        if not start or not end:
+            continue
+        day = date.fromisoformat(start)
+        while day <= date.fromisoformat(end):
+            covered.add(day.isoformat())
+            day += timedelta(days=1)
+    return covered
+
+
+def build_days_sensor(
+    daily: DailyPartitionsDefinition, job: JobDefinition, final_asset: AssetKey
+) -> SensorDefinition:
     @sensor(
         name="touched_days_sensor",
         job=job,
@@ -40,37 +157,51 @@ def build_days_sensor(daily: DailyPartitionsDefinition, job: JobDefinition) -> S
         default_status=DefaultSensorStatus.RUNNING,
         description=(
             "After files are ingested, materializes the daily assets for exactly the days "
-            "those files touched: one run per contiguous range of days."
+            "those files touched: one run per contiguous range of days. A day whose run ends "
+            "without materializing it is requested again."
         ),
     )
     def touched_days_sensor(context: SensorEvaluationContext) -> SensorResult:
-        cursor = context.cursor
-        days: set[date] = set()
-        while True:
-            result = context.instance.fetch_materializations(
-                AssetRecordsFilter(
-                    asset_key=AssetKey("chat_files"),
-                    after_storage_id=int(cursor) if cursor else None,
-                ),
-                limit=BATCH,
-                ascending=True,
-            )
-            for record in result.records:
-                cursor = str(record.storage_id)
-                materialization = record.asset_materialization
-                touched = materialization.metadata.get("days_touched") if materialization else None
-                if touched is not None:
-                    days.update(date.fromisoformat(d) for d in touched.value)
-            if not result.has_more:
-                break
-        first, last = daily.get_first_partition_key(), daily.get_last_partition_key()
-        out_of_range = {d for d in days if not first <= d.isoformat() <= (last or "")}
+        instance = context.instance
+        cursor = DaysCursor.load(context.cursor)
+        now = time.time()
+        first, last = daily.get_first_partition_key(), daily.get_last_partition_key() or ""
+        out_of_range = 0
+        for day in _newly_touched(instance, cursor):
+            if not first <= day <= last:
+                out_of_range += 1
+                continue
+            cursor.owed[day] = Owed(touched_at=now)
         if out_of_range:
             context.log.warning(
-                f"{len(out_of_range)} touched days have no partition (before "
+                f"{out_of_range} touched days have no partition (before "
                 "POWERPULSE_START_DATE or after today) and are not materialized"
             )
-        ranges = contiguous_ranges(days - out_of_range)
+        for day in _built_since_touched(instance, final_asset, cursor.owed):
+            del cursor.owed[day]
+
+        due: set[date] = set()
+        active: set[str] | None = None
+        for day, owed in cursor.owed.items():
+            if owed.requested_at == 0:
+                due.add(date.fromisoformat(day))
+                owed.requested_at = now
+                continue
+            wait = min(REREQUEST_AFTER_SECONDS * 2**owed.attempts, REREQUEST_MAX_SECONDS)
+            if now - owed.requested_at < wait:
+                continue
+            if active is None:
+                active = _days_with_active_runs(instance, job.name)
+            if day in active:
+                continue  # its run (or Dagster's retry of it) is queued or running
+            owed.attempts += 1
+            owed.requested_at = now
+            due.add(date.fromisoformat(day))
+            context.log.warning(
+                f"{day}: the run for this day ended without building it; requested again "
+                f"(attempt {owed.attempts + 1})"
+            )
+        ranges = contiguous_ranges(due)
         return SensorResult(
             run_requests=[
                 RunRequest(
@@ -81,8 +212,10 @@ def build_days_sensor(daily: DailyPartitionsDefinition, job: JobDefinition) -> S
                 )
                 for start, end in ranges
             ],
-            cursor=cursor,
-            skip_reason=None if ranges else "no newly ingested days",
+            cursor=cursor.dump(),
+            skip_reason=None
+            if ranges
+            else f"no newly ingested days ({len(cursor.owed)} days being built)",
         )
 
     return touched_days_sensor

@@ -275,6 +275,16 @@ CREATE OR REPLACE VIEW monthly_metrics AS
     FROM conversations GROUP BY ALL ORDER BY month_start
 """
 
+# What analysts call on the published copy (warehouse/publish.py) as well.
+ANALYST_MACROS_AND_VIEWS = (
+    RANGE_MACRO,
+    WEEKLY_VIEW,
+    MONTHLY_VIEW,
+    TOPIC_RANGE_MACRO,
+    AGENT_RANGE_MACRO,
+    *DRILLDOWN_MACROS,
+)
+
 _STATEMENTS = (
     RAW_MESSAGES,
     INGESTED_FILES,
@@ -285,12 +295,7 @@ _STATEMENTS = (
     TOPIC_METRICS,
     AGENT_METRICS,
     *MIGRATIONS,
-    RANGE_MACRO,
-    WEEKLY_VIEW,
-    MONTHLY_VIEW,
-    TOPIC_RANGE_MACRO,
-    AGENT_RANGE_MACRO,
-    *DRILLDOWN_MACROS,
+    *ANALYST_MACROS_AND_VIEWS,
 )
 
 
