@@ -15,6 +15,7 @@ class SensorDriver:
     instance: DagsterInstance
     cursors: dict[str, str | None] = field(default_factory=dict)
     runs: list[tuple[str, RunRequest]] = field(default_factory=list)
+    skip_reasons: dict[str, str | None] = field(default_factory=dict)
 
     def tick(self, sensor_name: str) -> list[RunRequest]:
         """Evaluate one tick, apply its partition requests, keep its cursor."""
@@ -30,6 +31,7 @@ class SensorDriver:
                 request.partitions_def_name, list(request.partition_keys or [])
             )
         self.cursors[sensor_name] = data.cursor
+        self.skip_reasons[sensor_name] = data.skip_message
         return list(data.run_requests or [])
 
     def execute(self, job_name: str, requests: list[RunRequest]) -> None:

@@ -146,7 +146,14 @@ def _link_problem(path: str, root: str) -> str:
 
 
 def _relpath(path: Path, inbox: Path) -> str:
-    return printable(path.relative_to(inbox).as_posix()) if path != inbox else ""
+    return shown(path.relative_to(inbox).as_posix()) if path != inbox else ""
+
+
+def shown(relpath: str) -> str:
+    """A path as a user can read it in a log line: bytes that are not UTF-8 as \\xNN, a line
+    break as \\n."""
+    text = os.fsencode(relpath).decode("utf-8", "backslashreplace")
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
 
 
 def describe(exc: BaseException) -> str:

@@ -231,7 +231,7 @@ def build_inbox_sensor(settings: Settings, job: JobDefinition) -> SensorDefiniti
         lost = _settle_requested(context, job.name, requested, cursor)
         for relpath, reason in problems.items():
             if previous.noticed.get(relpath) != reason:
-                context.log.warning(f"inbox entry {relpath!r}: {reason}")
+                context.log.warning(f"inbox entry '{relpath}': {reason}")
         cursor.noticed = problems
 
         run_requests = [
