@@ -33,7 +33,7 @@ EXPORTS: dict[str, str] = {
 
 
 def connect_read_only(path: Path, wait_seconds: float = 30.0) -> duckdb.DuckDBPyConnection:
-    """DuckDB lets one process write: wait a little while a pipeline run holds the file."""
+    """Open the analysts' copy; wait a little if an analyst's read-write session holds it."""
     if not path.exists():
         raise SystemExit(f"no warehouse at {path}: drop files into the inbox first")
     deadline = time.monotonic() + wait_seconds
