@@ -194,12 +194,12 @@ def test_a_second_copy_of_a_rejected_file_gets_its_own_outcome(settings, driver,
 def test_a_file_whose_run_died_is_requested_again(
     settings, driver, drop, query, monkeypatch
 ) -> None:
-    from powerpulse_pipeline.sensors import inbox
+    from powerpulse_pipeline.sensors import rerequest
 
     drop("lost.json", thread("T1", ("2024-06-01T10:00:00Z", "customer", "hi")))
     assert len(driver.tick("inbox_sensor")) == 1  # its run is lost: never executed
     assert driver.tick("inbox_sensor") == []  # not yet: Dagster's own retry comes first
-    monkeypatch.setattr(inbox, "REREQUEST_AFTER_SECONDS", 0.0)
+    monkeypatch.setattr(rerequest, "FIRST_PAUSE_SECONDS", 0.0)
     again = driver.tick("inbox_sensor")
     assert len(again) == 1 and again[0].tags["powerpulse/retry"] == "true"
     driver.execute(INGEST_JOB, again)
@@ -211,13 +211,13 @@ def test_a_file_whose_run_died_is_requested_again(
 def test_a_day_whose_run_died_is_requested_again(
     settings, driver, drop, query, monkeypatch
 ) -> None:
-    from powerpulse_pipeline.sensors import days
+    from powerpulse_pipeline.sensors import rerequest
 
     drop("a.json", thread("T1", ("2024-06-01T10:00:00Z", "customer", "hi")))
     driver.execute(INGEST_JOB, driver.tick("inbox_sensor"))
     assert len(driver.tick("touched_days_sensor")) == 1  # its run is lost: never executed
     assert driver.tick("touched_days_sensor") == []
-    monkeypatch.setattr(days, "REREQUEST_AFTER_SECONDS", 0.0)
+    monkeypatch.setattr(rerequest, "FIRST_PAUSE_SECONDS", 0.0)
     again = driver.tick("touched_days_sensor")
     assert [(r.tags["dagster/asset_partition_range_start"]) for r in again] == ["2024-06-01"]
     driver.execute(DAILY_JOB, again)

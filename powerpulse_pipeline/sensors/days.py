@@ -28,13 +28,10 @@ from dagster import (
     sensor,
 )
 
-from .inbox import ACTIVE_RUN_STATUSES, PARTITION_RANGE_END, PARTITION_RANGE_START
+from . import rerequest
+from .inbox import PARTITION_RANGE_END, PARTITION_RANGE_START
 
 BATCH = 1000
-# A day whose run ended without it is asked for again after this long (Dagster's run retry
-# comes first), then after twice as long each time, up to an hour.
-REREQUEST_AFTER_SECONDS = 120.0
-REREQUEST_MAX_SECONDS = 3600.0
 
 
 def contiguous_ranges(days: set[date]) -> list[tuple[date, date]]:
@@ -135,7 +132,9 @@ def _built_since_touched(
 
 def _days_with_active_runs(instance: DagsterInstance, job_name: str) -> set[str]:
     covered: set[str] = set()
-    for run in instance.get_runs(RunsFilter(job_name=job_name, statuses=ACTIVE_RUN_STATUSES)):
+    for run in instance.get_runs(
+        RunsFilter(job_name=job_name, statuses=rerequest.ACTIVE_RUN_STATUSES)
+    ):
         start = run.tags.get(PARTITION_RANGE_START) or run.tags.get("dagster/partition")
         end = run.tags.get(PARTITION_RANGE_END) or start
         if not start or not end:
@@ -187,8 +186,7 @@ def build_days_sensor(
                 due.add(date.fromisoformat(day))
                 owed.requested_at = now
                 continue
-            wait = min(REREQUEST_AFTER_SECONDS * 2**owed.attempts, REREQUEST_MAX_SECONDS)
-            if now - owed.requested_at < wait:
+            if not rerequest.pause_over(owed.requested_at, owed.attempts, now):
                 continue
             if active is None:
                 active = _days_with_active_runs(instance, job.name)

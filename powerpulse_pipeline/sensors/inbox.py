@@ -17,7 +17,6 @@ from dagster import (
     AssetKey,
     AssetRecordsFilter,
     DagsterInstance,
-    DagsterRunStatus,
     DefaultSensorStatus,
     JobDefinition,
     RunRequest,
@@ -38,6 +37,7 @@ from ..ingest.inbox import (
 from ..ingest.store import INGESTED
 from ..partitions import chat_file_partitions
 from ..settings import Settings
+from . import rerequest
 
 PARTITION_RANGE_START = "dagster/asset_partition_range_start"
 PARTITION_RANGE_END = "dagster/asset_partition_range_end"
@@ -47,22 +47,10 @@ SETTLE_NS = 15 * 1_000_000_000
 # Keep the tick far below Dagster's 60 s limit; what is left is hashed on the next tick.
 HASH_BUDGET_SECONDS = 25.0
 MAX_FILES_PER_RUN = 1000
-# A file whose run ended without storing it is asked for again after this long (Dagster's own
-# run retry comes first), then after twice as long each time, up to an hour.
-REREQUEST_AFTER_SECONDS = 120.0
-REREQUEST_MAX_SECONDS = 3600.0
 
 PENDING = "pending"  # seen, not yet stable, hashed or readable
 REQUESTED = "requested"  # handed to a run that has not stored it yet
 DONE = "done"  # stored (or rejected) by a run, or a duplicate of known content
-
-ACTIVE_RUN_STATUSES = [
-    DagsterRunStatus.QUEUED,
-    DagsterRunStatus.NOT_STARTED,
-    DagsterRunStatus.STARTING,
-    DagsterRunStatus.STARTED,
-    DagsterRunStatus.CANCELING,
-]
 
 
 @dataclass
@@ -121,7 +109,9 @@ def _last_status(instance: DagsterInstance, key: str) -> str | None:
 
 def _ingest_runs_active(instance: DagsterInstance, job_name: str) -> bool:
     return bool(
-        instance.get_run_ids(RunsFilter(job_name=job_name, statuses=ACTIVE_RUN_STATUSES), limit=1)
+        instance.get_run_ids(
+            RunsFilter(job_name=job_name, statuses=rerequest.ACTIVE_RUN_STATUSES), limit=1
+        )
     )
 
 
@@ -283,8 +273,7 @@ def _settle_requested(
         if entry.key in stored:
             entry.state = DONE
             continue
-        wait = min(REREQUEST_AFTER_SECONDS * 2**entry.attempts, REREQUEST_MAX_SECONDS)
-        if now - entry.requested_at < wait:
+        if not rerequest.pause_over(entry.requested_at, entry.attempts, now):
             continue
         if runs_active is None:
             runs_active = _ingest_runs_active(instance, job_name)
