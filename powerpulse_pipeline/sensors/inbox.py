@@ -258,6 +258,31 @@ def build_inbox_sensor(settings: Settings, job: JobDefinition) -> SensorDefiniti
     return inbox_sensor
 
 
+def _run_since(instance: DagsterInstance, entries: Iterable[Entry]) -> dict[str, float]:
+    """Latest chat_files materialization time of each entry's key, since its request."""
+    entries = list(entries)
+    latest: dict[str, float] = {}
+    cursor = None
+    while True:
+        result = instance.fetch_materializations(
+            AssetRecordsFilter(
+                asset_key=AssetKey("chat_files"),
+                asset_partitions=sorted({e.key for e in entries}),
+                after_timestamp=min(e.requested_at for e in entries) - 1,
+            ),
+            limit=1000,
+            cursor=cursor,
+        )
+        for record in result.records:
+            if record.partition_key is not None:
+                latest[record.partition_key] = max(
+                    latest.get(record.partition_key, 0.0), record.timestamp
+                )
+        if not result.has_more:
+            return latest
+        cursor = result.cursor
+
+
 def _settle_requested(
     context: SensorEvaluationContext, job_name: str, requested: dict[str, Entry], cursor: Cursor
 ) -> dict[str, str]:
@@ -265,12 +290,12 @@ def _settle_requested(
     if not requested:
         return {}
     instance = context.instance
-    stored = instance.get_materialized_partitions(AssetKey("chat_files"))
+    ran = _run_since(instance, requested.values())
     runs_active: bool | None = None
     lost: dict[str, str] = {}
     now = time.time()
     for relpath, entry in requested.items():
-        if entry.key in stored:
+        if ran.get(entry.key, 0.0) >= entry.requested_at:
             entry.state = DONE
             continue
         if not rerequest.pause_over(entry.requested_at, entry.attempts, now):
