@@ -171,6 +171,7 @@ def test_a_file_swapped_for_a_link_after_the_tick_is_not_followed(
     path.symlink_to(outside)
     driver.execute(INGEST_JOB, requests)
     assert query("SELECT count(*) FROM raw_messages", work=True) == [(0,)]
+    assert query("SELECT status FROM ingested_files", work=True) == [("rejected",)]
     error = (settings.rejected_dir / "swap.json.error.txt").read_text()
     assert "symbolic link" in error and "never followed" in error
     assert outside.exists() and (settings.rejected_dir / "swap.json").is_symlink()

@@ -228,6 +228,7 @@ def _ingest_one(
         )
     except (NotRegularFile, OSError) as exc:
         outcome = _not_read(key, relpath, REJECTED, f"cannot be read: {describe(exc)}")
+        record_file(conn, outcome, datetime.now(UTC))
         _reject(context, settings, outcome)
         return outcome
     sha = hashlib.sha256(raw).hexdigest()
