@@ -224,3 +224,21 @@ def test_a_day_whose_run_died_is_requested_again(
     driver.execute(DAILY_JOB, again)
     assert query("SELECT conversations FROM daily_metrics") == [(1,)]
     assert driver.tick("touched_days_sensor") == []  # built: no longer owed
+
+
+def test_a_rejected_file_dropped_again_whose_retry_died_is_requested_again(
+    settings, driver, drop, monkeypatch
+) -> None:
+    from powerpulse_pipeline.sensors import rerequest
+
+    drop("bad.json", '{"T1": [ {"timestamp": ')
+    driver.ingest()
+    drop("bad.json", '{"T1": [ {"timestamp": ')  # dropped again: retried
+    retry = driver.tick("inbox_sensor")
+    assert len(retry) == 1  # its run is lost; the old (rejected) run must not count as done
+    monkeypatch.setattr(rerequest, "FIRST_PAUSE_SECONDS", 0.0)
+    again = driver.tick("inbox_sensor")
+    assert [r.tags["powerpulse/retry"] for r in again] == ["true"]
+    driver.execute(INGEST_JOB, again)
+    assert (settings.rejected_dir / "bad.1.json.error.txt").exists()
+    assert driver.tick("inbox_sensor") == []
