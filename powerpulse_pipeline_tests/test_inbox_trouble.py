@@ -242,3 +242,15 @@ def test_a_rejected_file_dropped_again_whose_retry_died_is_requested_again(
     driver.execute(INGEST_JOB, again)
     assert (settings.rejected_dir / "bad.1.json.error.txt").exists()
     assert driver.tick("inbox_sensor") == []
+
+
+def test_names_with_unusual_but_valid_characters_are_ingested(settings, driver, drop, query):
+    # a no-break space (macOS), a zero-width joiner (emoji sequences), a right-to-left mark
+    drop("caf\u00e9\u00a0chat.json", thread("T1", ("2024-06-01T10:00:00Z", "customer", "hi")))
+    drop(
+        "\U0001f469\u200d\U0001f4bb/x.json",
+        thread("T2", ("2024-06-02T10:00:00Z", "customer", "hi")),
+    )
+    drop("\u200fnotes.json", thread("T3", ("2024-06-03T10:00:00Z", "customer", "hi")))
+    driver.ingest()
+    assert query("SELECT count(*) FROM daily_metrics") == [(3,)]

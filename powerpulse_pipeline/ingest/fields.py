@@ -154,15 +154,6 @@ def explicit_side(msg: dict[str, Any]) -> tuple[str, bool] | None:
     return None
 
 
-def has_lone_surrogate(text: str) -> bool:
-    """JSON may escape half of a UTF-16 pair (\\ud800); such text cannot be stored."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return True
-    return False
-
-
 def matches_page(identities: tuple[str, ...], page_names: frozenset[str]) -> bool:
     return any(identity.casefold() in page_names for identity in identities)
 

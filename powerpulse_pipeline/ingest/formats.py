@@ -19,6 +19,7 @@ from .records import (
     ParseResult,
     RawMessage,
     RejectedFile,
+    has_lone_surrogate,
     message_key,
     printable,
 )
@@ -123,20 +124,17 @@ def parse_export(raw: bytes, page_names: tuple[str, ...] = ()) -> ParseResult:
 class HugeNumber:
     """An integer too long for Python to convert: kept as a marker, never used as a value."""
 
-    def __init__(self, digits: str) -> None:
-        self.digits = len(digits)
-
 
 # Python refuses int() of more than 4300 digits; no time or id is anywhere near that.
 _MAX_INT_DIGITS = 1000
 
 
 def _parse_int(literal: str) -> int | HugeNumber:
-    return int(literal) if len(literal) <= _MAX_INT_DIGITS else HugeNumber(literal)
+    return int(literal) if len(literal) <= _MAX_INT_DIGITS else HugeNumber()
 
 
 def _unstorable_text(values: tuple[str | None, ...]) -> bool:
-    return any(value is not None and fields.has_lone_surrogate(value) for value in values)
+    return any(value is not None and has_lone_surrogate(value) for value in values)
 
 
 def detect_format(document: Any) -> str:

@@ -11,7 +11,7 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .records import printable
+from .records import has_lone_surrogate, printable
 
 IGNORED_SUFFIXES = (".tmp", ".part", ".crdownload", ".partial", ".swp", ".error.txt")
 
@@ -33,7 +33,7 @@ class InboxFile:
 class EntryProblem:
     """An inbox entry that cannot be read as a chat export, and what the user can do."""
 
-    relpath: str  # printable, even when the name itself is not valid UTF-8
+    relpath: str  # as shown to a user (see `shown`), even when the name is not valid UTF-8
     reason: str
 
 
@@ -56,9 +56,7 @@ def is_candidate_name(relpath: str) -> bool:
 
 
 def _name_problem(name: str) -> str | None:
-    try:
-        name.encode("utf-8")
-    except UnicodeEncodeError:
+    if has_lone_surrogate(name):  # how Python spells bytes that are not UTF-8 in a file name
         return "its name is not valid UTF-8"
     if any(ord(ch) < 32 or ord(ch) == 127 for ch in name):
         return "its name holds a line break or another control character"
@@ -84,7 +82,7 @@ def scan_inbox(inbox: Path) -> InboxScan:
             relfolder = _relpath(folder, inbox) or "."
             scan.problems.append(
                 EntryProblem(
-                    relfolder + "/",
+                    shown(relfolder) + "/",
                     f"folder cannot be read ({describe(exc)}); its files are picked up as soon "
                     "as the user running PowerPulse can read it",
                 )
@@ -99,7 +97,7 @@ def scan_inbox(inbox: Path) -> InboxScan:
             except OSError as exc:
                 problem = f"cannot be inspected ({describe(exc)}); it is looked at again"
             if problem:
-                scan.problems.append(EntryProblem(relpath, problem))
+                scan.problems.append(EntryProblem(shown(relpath), problem))
     return scan
 
 
@@ -146,7 +144,7 @@ def _link_problem(path: str, root: str) -> str:
 
 
 def _relpath(path: Path, inbox: Path) -> str:
-    return shown(path.relative_to(inbox).as_posix()) if path != inbox else ""
+    return path.relative_to(inbox).as_posix() if path != inbox else ""
 
 
 def shown(relpath: str) -> str:

@@ -15,6 +15,15 @@ class RejectedFile(ValueError):
     """The whole file is unusable; the message says what is wrong and where."""
 
 
+def has_lone_surrogate(text: str) -> bool:
+    """JSON may escape half of a UTF-16 pair (\\ud800); such text cannot be stored."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
 def printable(text: str) -> str:
     """Text safe to store, log and write to a file: lone surrogates become \\udXXX escapes."""
     return text.encode("utf-8", "backslashreplace").decode("utf-8")

@@ -33,6 +33,7 @@ from ..ingest.inbox import (
     partition_key_for,
     scan_inbox,
     sha_prefix_of_key,
+    shown,
 )
 from ..ingest.store import INGESTED
 from ..partitions import chat_file_partitions
@@ -120,9 +121,10 @@ def _chunks(items: list[str], size: int) -> Iterable[list[str]]:
         yield items[start : start + size]
 
 
-def _run_request(paths: dict[str, str], **tags: str) -> RunRequest:
+def _run_request(paths: dict[str, str], run_key: str | None = None, **tags: str) -> RunRequest:
     keys = list(paths)
     return RunRequest(
+        run_key=run_key,
         run_config={"ops": {"chat_files": {"config": {"paths": paths}}}},
         tags={
             PARTITION_RANGE_START: keys[0],
@@ -188,7 +190,7 @@ def build_inbox_sensor(settings: Settings, job: JobDefinition) -> SensorDefiniti
             except FileNotFoundError:
                 continue
             except OSError as exc:
-                problems[found.relpath] = (
+                problems[shown(found.relpath)] = (
                     f"file cannot be read ({describe(exc)}); it is read as soon as the user "
                     "running PowerPulse can read it"
                 )
@@ -224,8 +226,9 @@ def build_inbox_sensor(settings: Settings, job: JobDefinition) -> SensorDefiniti
                 context.log.warning(f"inbox entry '{relpath}': {reason}")
         cursor.noticed = problems
 
+        # New content is requested once ever (run_key); a retry or a re-request needs no key.
         run_requests = [
-            _run_request({k: new_keys[k] for k in batch})
+            _run_request({k: new_keys[k] for k in batch}, run_key=f"ingest:{batch[0]}..{batch[-1]}")
             for batch in _chunks(list(new_keys), MAX_FILES_PER_RUN)
         ]
         run_requests += [
