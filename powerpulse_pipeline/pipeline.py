@@ -5,10 +5,13 @@ from __future__ import annotations
 from dagster import AssetSelection, Definitions, define_asset_job, in_process_executor
 from dagster_duckdb import DuckDBResource
 
-from .assets.days import build_day_assets
-from .assets.files import build_chat_files_asset
+from .assets.conversation_facts import build_conversation_facts_asset
+from .assets.conversations import build_conversations_asset
+from .assets.messages import build_messages_asset
 from .assets.metrics import build_metric_assets
-from .assets.published import build_published_asset
+from .assets.published_warehouse import build_published_asset
+from .assets.raw_messages import build_raw_messages_asset
+from .assets.score_cache import build_score_cache_asset
 from .partitions import daily_partitions
 from .scoring.resource import ScorerResource
 from .sensors.days import build_days_sensor
@@ -28,14 +31,22 @@ def build_definitions(settings: Settings | None = None) -> Definitions:
     adopt_legacy_warehouse(settings.work_db_path, settings.duckdb_path)
     daily = daily_partitions(settings)
 
-    chat_files = build_chat_files_asset(settings)
+    # The data flow, file to analysts' copy; each asset is named after the table it writes.
+    raw_messages = build_raw_messages_asset(settings)
     metric_assets = build_metric_assets(daily)
     published = build_published_asset(settings, daily, metric_assets)
-    day_assets = [*build_day_assets(settings, daily), *metric_assets, published]
+    day_assets = [
+        build_messages_asset(settings, daily),
+        build_conversation_facts_asset(settings, daily),
+        build_score_cache_asset(daily),
+        build_conversations_asset(daily),
+        *metric_assets,
+        published,
+    ]
 
     ingest_job = define_asset_job(
         INGEST_JOB,
-        selection=AssetSelection.assets(chat_files),
+        selection=AssetSelection.assets(raw_messages),
         description="Ingest dropped files (one partition per file).",
     )
     daily_job = define_asset_job(
@@ -47,7 +58,7 @@ def build_definitions(settings: Settings | None = None) -> Definitions:
         ),
     )
     return Definitions(
-        assets=[chat_files, *day_assets],
+        assets=[raw_messages, *day_assets],
         jobs=[ingest_job, daily_job],
         sensors=[
             build_inbox_sensor(settings, ingest_job),

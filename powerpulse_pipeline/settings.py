@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from .conversations.business_hours import BusinessHours, ScheduleError
+from .business_hours import BusinessHours, ScheduleError
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 

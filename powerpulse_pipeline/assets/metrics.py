@@ -1,4 +1,8 @@
-"""Metric assets over `conversations`: daily_metrics, topic_metrics, agent_metrics."""
+"""The metric tables over `conversations`: daily_metrics, topic_metrics, agent_metrics.
+
+Each is one INSERT ... SELECT with the aggregates the range macros and views share
+(warehouse/schema.py), so a day and a range are always computed the same way.
+"""
 
 from datetime import date
 from typing import Any
@@ -7,7 +11,6 @@ import duckdb
 from dagster import (
     AssetExecutionContext,
     AssetsDefinition,
-    BackfillPolicy,
     DailyPartitionsDefinition,
     MaterializeResult,
     MetadataValue,
@@ -15,6 +18,7 @@ from dagster import (
 )
 from dagster_duckdb import DuckDBResource
 
+from ..markdown import markdown_table
 from ..partitions import DUCKDB_POOL
 from ..warehouse.checks import (
     AGENT_METRICS_CHECKS,
@@ -22,7 +26,6 @@ from ..warehouse.checks import (
     TOPIC_METRICS_CHECKS,
     Check,
 )
-from ..warehouse.columns import column_schema
 from ..warehouse.io import transaction
 from ..warehouse.schema import (
     AGENT_AGGREGATES,
@@ -31,7 +34,8 @@ from ..warehouse.schema import (
     TOPIC_SOURCE,
     ensure_schema,
 )
-from .days import OWNERS, day_range
+from ..warehouse.tables import TABLES
+from .daily import daily_defaults, day_range
 
 # Plotted across partitions in the UI (numeric metadata per day).
 HEADLINE_COLUMNS = (
@@ -69,28 +73,9 @@ def replace_range(
     return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
 
 
-def markdown_table(rows: list[dict[str, Any]], limit: int = 31) -> str:
-    if not rows:
-        return "(no rows)"
-    columns = list(rows[0])
-
-    def cell(value: Any) -> str:
-        if isinstance(value, float):
-            return f"{value:.1f}"
-        return "" if value is None else str(value)
-
-    header = "| " + " | ".join(columns) + " |\n|" + "---|" * len(columns)
-    body = "\n".join("| " + " | ".join(cell(r[c]) for c in columns) + " |" for r in rows[:limit])
-    more = f"\n\n… {len(rows) - limit} more rows" if len(rows) > limit else ""
-    return f"{header}\n{body}{more}"
-
-
 def build_metric_assets(daily: DailyPartitionsDefinition) -> list[AssetsDefinition]:
     common = dict(
-        partitions_def=daily,
-        backfill_policy=BackfillPolicy.single_run(),
-        group_name="analytics",
-        owners=OWNERS,
+        **daily_defaults(daily),
         pool=DUCKDB_POOL,
         kinds={"duckdb"},
         deps=["conversations"],
@@ -111,7 +96,9 @@ def build_metric_assets(daily: DailyPartitionsDefinition) -> list[AssetsDefiniti
         return rows, MaterializeResult(
             metadata={
                 "dagster/row_count": len(rows),
-                "preview": MetadataValue.md(markdown_table(rows)),
+                "preview": MetadataValue.md(
+                    markdown_table(list(rows[0]) if rows else [], [list(r.values()) for r in rows])
+                ),
             },
             check_results=results,
         )
@@ -124,7 +111,10 @@ def build_metric_assets(daily: DailyPartitionsDefinition) -> list[AssetsDefiniti
             "`monthly_metrics`: computed from conversations, never averaged from days."
         ),
         check_specs=[check.spec("daily_metrics") for check in DAILY_METRICS_CHECKS],
-        metadata={"dagster/column_schema": column_schema("daily_metrics")},
+        metadata={
+            "dagster/column_schema": TABLES["daily_metrics"].column_schema(),
+            "dagster/table_name": "daily_metrics",
+        },
         **common,
     )
     def daily_metrics(context: AssetExecutionContext, duckdb: DuckDBResource) -> MaterializeResult:
@@ -149,7 +139,10 @@ def build_metric_assets(daily: DailyPartitionsDefinition) -> list[AssetsDefiniti
             "topics drive dissatisfaction over a range: `topic_metrics_between(start, end)`."
         ),
         check_specs=[check.spec("topic_metrics") for check in TOPIC_METRICS_CHECKS],
-        metadata={"dagster/column_schema": column_schema("topic_metrics")},
+        metadata={
+            "dagster/column_schema": TABLES["topic_metrics"].column_schema(),
+            "dagster/table_name": "topic_metrics",
+        },
         **common,
     )
     def topic_metrics(context: AssetExecutionContext, duckdb: DuckDBResource) -> MaterializeResult:
@@ -162,7 +155,10 @@ def build_metric_assets(daily: DailyPartitionsDefinition) -> list[AssetsDefiniti
             "`agent_metrics_between(start, end)`."
         ),
         check_specs=[check.spec("agent_metrics") for check in AGENT_METRICS_CHECKS],
-        metadata={"dagster/column_schema": column_schema("agent_metrics")},
+        metadata={
+            "dagster/column_schema": TABLES["agent_metrics"].column_schema(),
+            "dagster/table_name": "agent_metrics",
+        },
         **common,
     )
     def agent_metrics(context: AssetExecutionContext, duckdb: DuckDBResource) -> MaterializeResult:

@@ -8,10 +8,9 @@ from datetime import date, datetime, timedelta
 import duckdb
 import pyarrow as pa
 
-from ..conversations.sessionize import build_conversations
 from ..settings import Settings
-from ..warehouse.io import UTC_TS
-from ..warehouse.threads import load_threads
+from ..warehouse.sessions import sessionized
+from ..warehouse.tables import RAW_MESSAGES
 from .formats import parse_export
 from .records import ParseResult, RawMessage, RejectedFile, printable
 
@@ -20,23 +19,6 @@ REJECTED = "rejected"
 
 # Clocks of exporting systems drift; a message a few minutes "ahead" is not in the future.
 FUTURE_TOLERANCE = timedelta(minutes=10)
-
-RAW_SCHEMA = pa.schema(
-    [
-        ("chat_id", pa.string()),
-        ("message_key", pa.string()),
-        ("message_id", pa.string()),
-        ("sent_at", UTC_TS),
-        ("sender_role", pa.string()),
-        ("sender_name", pa.string()),
-        ("agent_name", pa.string()),
-        ("text", pa.string()),
-        ("marked_bot", pa.bool_()),
-        ("source_file", pa.string()),
-        ("file_key", pa.string()),
-        ("ingested_at", UTC_TS),
-    ]
-)
 
 
 @dataclass
@@ -93,7 +75,7 @@ def ingest_export(
         for msg in kept
     ]
     # One file may repeat a message, and earlier files may hold it: store each once.
-    conn.register("incoming_raw", pa.Table.from_pylist(rows, schema=RAW_SCHEMA))
+    conn.register("incoming_raw", pa.Table.from_pylist(rows, schema=RAW_MESSAGES.arrow_schema()))
     try:
         conn.execute(
             "CREATE OR REPLACE TEMP TABLE new_raw AS SELECT DISTINCT ON (chat_id, message_key) "
@@ -101,11 +83,10 @@ def ingest_export(
         )
     finally:
         conn.unregister("incoming_raw")
-    new_rows = conn.execute("SELECT chat_id, message_key, sent_at FROM new_raw").fetchall()
-    conn.execute("INSERT INTO raw_messages BY NAME SELECT * FROM new_raw")
+    inserted = conn.execute("INSERT INTO raw_messages BY NAME SELECT * FROM new_raw").fetchone()
+    outcome.new_messages = int(inserted[0]) if inserted else 0
+    outcome.days_touched = touched_days(conn, settings) if outcome.new_messages else []
     conn.execute("DROP TABLE new_raw")
-    outcome.new_messages = len(new_rows)
-    outcome.days_touched = touched_days(conn, new_rows, settings)
     record_file(conn, outcome, now)
     return outcome
 
@@ -135,47 +116,32 @@ def _within_dates(parsed: ParseResult, settings: Settings, now: datetime) -> lis
     return kept
 
 
-def touched_days(
-    conn: duckdb.DuckDBPyConnection,
-    new_rows: list[tuple[str, str, datetime]],
-    settings: Settings,
-) -> list[date]:
-    """Days whose conversations change because of these new messages.
-
-    The days of the conversations that now contain a new message, plus the days of stored
-    conversations near the new messages, which a merge may empty or move.
-    """
-    if not new_rows:
-        return []
-    new_keys = {(chat_id, key) for chat_id, key, _ in new_rows}
-    windows: dict[str, tuple[datetime, datetime]] = {}
-    for chat_id, _, sent_at in new_rows:
-        lo, hi = windows.get(chat_id, (sent_at, sent_at))
-        windows[chat_id] = (min(lo, sent_at), max(hi, sent_at))
-
-    days: set[date] = set()
-    for chat_id, thread in load_threads(conn, windows).items():
-        for conv in build_conversations(
-            thread, settings.session_gap, settings.zone, settings.is_autoresponse_text
-        ):
-            if any((chat_id, m.message.message_key) in new_keys for m in conv.messages):
-                days.add(conv.day)
-
-    chat_ids = pa.table({"chat_id": pa.array(list(windows), pa.string())})
-    conn.register("touched_threads", chat_ids)
-    try:
-        stored = conn.execute(
-            "SELECT chat_id, day, min(sent_at), max(sent_at) FROM messages "
-            "JOIN touched_threads USING (chat_id) GROUP BY chat_id, conversation_id, day"
-        ).fetchall()
-    finally:
-        conn.unregister("touched_threads")
-    gap = settings.session_gap
-    for chat_id, day, started, ended in stored:
-        lo, hi = windows[chat_id]
-        if started <= hi + gap and ended >= lo - gap:
-            days.add(day)
-    return sorted(days)
+def touched_days(conn: duckdb.DuckDBPyConnection, settings: Settings) -> list[date]:
+    """Days whose conversations change because of the messages in temp table `new_raw`
+    (already stored): the days of the conversations that now contain a new message, plus the
+    days of stored conversations near the new messages, which a merge may empty or move."""
+    sql, params = sessionized("(SELECT DISTINCT chat_id FROM new_raw)", settings)
+    rows = conn.execute(
+        f"""
+        WITH now_split AS ({sql}),
+        windows AS (
+            SELECT chat_id, min(sent_at) - to_microseconds($gap_us) AS lo,
+                max(sent_at) + to_microseconds($gap_us) AS hi
+            FROM new_raw GROUP BY chat_id
+        ),
+        stored AS (
+            SELECT chat_id, day, min(sent_at) AS started, max(sent_at) AS ended
+            FROM messages SEMI JOIN windows USING (chat_id)
+            GROUP BY chat_id, conversation_id, day
+        )
+        SELECT day FROM now_split SEMI JOIN new_raw USING (chat_id, message_key)
+        UNION
+        SELECT day FROM stored JOIN windows USING (chat_id) WHERE started <= hi AND ended >= lo
+        ORDER BY day
+        """,
+        params,
+    ).fetchall()
+    return [row[0] for row in rows]
 
 
 def stored_outcome(conn: duckdb.DuckDBPyConnection, key: str) -> FileOutcome | None:

@@ -157,3 +157,78 @@ def generate_threads(
             start = lines[-1].sent_at + timedelta(days=rng.randint(2, 5))
         result.append(Thread(f"t_{seed}_{index:06d}", rng.choice(CUSTOMERS), tuple(lines)))
     return result
+
+
+_ASKS = (
+    "Could you send me your account number so I can look into it?",
+    "Can you tell me the address this is about?",
+    "Which phone number is the contract under?",
+    "When did this start exactly?",
+)
+_DETAILS = (
+    "It's account {n}.",
+    "Account number is {n}, thanks",
+    "{n} is my customer number",
+    "the number is {n} and it started on the {d}th",
+    "Address is {n} Main Street, flat {d}",
+)
+_FOLLOW_UPS = (
+    "Is there anything else I can help you with?",
+    "Let me know if anything else comes up, {name}.",
+    "Have a nice day, {name}!",
+)
+
+
+def generate_history(
+    *, threads: int, first_day: datetime, days: int, seed: int = 7, max_conversations: int = 4
+) -> list[Thread]:
+    """Longer threads with several conversations each, every message with its own details
+    (account numbers, dates, names), so no two conversations read the same: content-hash
+    caching gets no help that real chats would not give."""
+    rng = random.Random(seed)
+    result: list[Thread] = []
+    for index in range(threads):
+        customer = rng.choice(CUSTOMERS)
+        at = first_day + timedelta(
+            days=rng.randrange(days), hours=rng.randint(6, 21), minutes=rng.randint(0, 59)
+        )
+        lines: list[Line] = []
+        for _ in range(rng.randint(1, max_conversations)):
+            language, topic = rng.choice(list(SCRIPTS))
+            opener, answer, good, bad = SCRIPTS[(language, topic)]
+            agent = rng.choice(AGENTS)
+            number = rng.randint(10_000, 99_999_999)
+
+            def say(
+                role: str,
+                text: str,
+                minutes: tuple[int, int],
+                bot: bool = False,
+                agent: str = agent,
+                lines: list[Line] = lines,
+            ) -> None:
+                nonlocal at
+                at += timedelta(minutes=rng.randint(*minutes), seconds=rng.randint(0, 59))
+                author = None if role == "customer" or bot else agent
+                lines.append(Line(at, role, text, author, bot))
+
+            say("customer", f"{opener} (ref {number})", (0, 0))
+            if rng.random() < 0.5:
+                say("agent", AUTORESPONSE, (0, 0), bot=True)
+            if rng.random() < 0.1:
+                say("customer", f"Hello? Anyone there? It's about {number}", (5, 120))
+            else:
+                say("agent", rng.choice(_ASKS), (2, 240))
+                detail = rng.choice(_DETAILS).format(n=number, d=rng.randint(1, 28))
+                say("customer", detail, (1, 30))
+                if rng.random() < 0.3:
+                    say("customer", f"I also wrote to you on the {rng.randint(1, 28)}th", (0, 3))
+                say("agent", f"{answer} Reference {rng.randint(100_000, 999_999)}.", (2, 60))
+                happy = rng.random() < 0.7
+                say("customer", good if happy else bad, (1, 90))
+                say("agent", rng.choice(_FOLLOW_UPS).format(name=customer.split()[0]), (1, 20))
+                if not happy:
+                    say("agent", "I'm sorry, I've escalated this to our specialist team.", (3, 60))
+            at += timedelta(days=rng.randint(2, 12))
+        result.append(Thread(f"h_{seed}_{index:06d}", customer, tuple(lines)))
+    return result

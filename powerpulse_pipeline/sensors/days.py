@@ -28,6 +28,7 @@ from dagster import (
     sensor,
 )
 
+from ..warehouse.tables import RAW_MESSAGES
 from . import rerequest
 from .inbox import PARTITION_RANGE_END, PARTITION_RANGE_START
 
@@ -53,7 +54,7 @@ class Owed:
 
 @dataclass
 class DaysCursor:
-    after: int | None = None  # storage id of the last chat_files materialization read
+    after: int | None = None  # storage id of the last raw_messages materialization read
     owed: dict[str, Owed] = field(default_factory=dict)
 
     def dump(self) -> str:
@@ -87,7 +88,9 @@ def _newly_touched(instance: DagsterInstance, cursor: DaysCursor) -> set[str]:
     days: set[str] = set()
     while True:
         result = instance.fetch_materializations(
-            AssetRecordsFilter(asset_key=AssetKey("chat_files"), after_storage_id=cursor.after),
+            AssetRecordsFilter(
+                asset_key=AssetKey(RAW_MESSAGES.name), after_storage_id=cursor.after
+            ),
             limit=BATCH,
             ascending=True,
         )

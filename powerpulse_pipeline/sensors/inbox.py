@@ -1,4 +1,4 @@
-"""Watches the drop folder and turns new, stable files into `chat_files` partitions and runs.
+"""Watches the drop folder and turns new, stable files into `raw_messages` partitions and runs.
 
 Nothing in the folder can fail a tick: every odd entry (an unreadable folder or file, a link,
 a name that is not UTF-8) gets a warning in the tick's log and the rest goes on. A file handed
@@ -38,6 +38,7 @@ from ..ingest.inbox import (
 from ..ingest.store import INGESTED
 from ..partitions import chat_file_partitions
 from ..settings import Settings
+from ..warehouse.tables import RAW_MESSAGES
 from . import rerequest
 
 PARTITION_RANGE_START = "dagster/asset_partition_range_start"
@@ -101,7 +102,7 @@ class Cursor:
 def _last_status(instance: DagsterInstance, key: str) -> str | None:
     """How the last run of a file partition ended (`ingested`, `rejected`, ...), if any did."""
     records = instance.fetch_materializations(
-        AssetRecordsFilter(asset_key=AssetKey("chat_files"), asset_partitions=[key]), limit=1
+        AssetRecordsFilter(asset_key=AssetKey(RAW_MESSAGES.name), asset_partitions=[key]), limit=1
     ).records
     materialization = records[0].asset_materialization if records else None
     status = materialization.metadata.get("status") if materialization else None
@@ -125,7 +126,7 @@ def _run_request(paths: dict[str, str], run_key: str | None = None, **tags: str)
     keys = list(paths)
     return RunRequest(
         run_key=run_key,
-        run_config={"ops": {"chat_files": {"config": {"paths": paths}}}},
+        run_config={"ops": {RAW_MESSAGES.name: {"config": {"paths": paths}}}},
         tags={
             PARTITION_RANGE_START: keys[0],
             PARTITION_RANGE_END: keys[-1],
@@ -262,14 +263,14 @@ def build_inbox_sensor(settings: Settings, job: JobDefinition) -> SensorDefiniti
 
 
 def _run_since(instance: DagsterInstance, entries: Iterable[Entry]) -> dict[str, float]:
-    """Latest chat_files materialization time of each entry's key, since its request."""
+    """Latest raw_messages materialization time of each entry's key, since its request."""
     entries = list(entries)
     latest: dict[str, float] = {}
     cursor = None
     while True:
         result = instance.fetch_materializations(
             AssetRecordsFilter(
-                asset_key=AssetKey("chat_files"),
+                asset_key=AssetKey(RAW_MESSAGES.name),
                 asset_partitions=sorted({e.key for e in entries}),
                 after_timestamp=min(e.requested_at for e in entries) - 1,
             ),

@@ -12,6 +12,8 @@ from datetime import date
 import duckdb
 from dagster import AssetCheckResult, AssetCheckSeverity, AssetCheckSpec, MetadataValue
 
+from ..markdown import markdown_table
+
 
 @dataclass(frozen=True)
 class Check:
@@ -32,15 +34,15 @@ class Check:
         )
         columns = [d[0] for d in cursor.description]
         rows = cursor.fetchall()
-        sample = "\n".join("| " + " | ".join(str(v) for v in row) + " |" for row in rows[:5])
-        header = "| " + " | ".join(columns) + " |\n|" + "---|" * len(columns)
         return AssetCheckResult(
             check_name=self.name,
             passed=not rows,
             severity=self.severity,
             metadata={
                 "violations_shown": len(rows[:5]),
-                "first_violations": MetadataValue.md(f"{header}\n{sample}" if rows else "none"),
+                "first_violations": MetadataValue.md(
+                    markdown_table(columns, rows, limit=5, empty="none")
+                ),
             },
         )
 

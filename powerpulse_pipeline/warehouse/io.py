@@ -40,4 +40,10 @@ def transaction(conn: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConn
     conn.execute("COMMIT")
 
 
-UTC_TS = pa.timestamp("us", tz="UTC")
+def one_row(conn: duckdb.DuckDBPyConnection, sql: str, params: Any = None) -> tuple[Any, ...]:
+    """The single row of a query, with the result consumed: DuckDB 2 refuses the next
+    statement on a connection whose last result was not read to the end."""
+    rows = (
+        conn.execute(sql, params).fetchall() if params is not None else conn.execute(sql).fetchall()
+    )
+    return rows[0]

@@ -1,109 +1,11 @@
-"""DuckDB tables and macros (DESIGN.md section 4). Created idempotently on every connection."""
+"""Creating the tables of warehouse/tables.py, and the shared aggregates, analysts' macros
+and views (DESIGN.md section 4). Idempotent: run on every connection."""
 
 from __future__ import annotations
 
 import duckdb
 
-RAW_MESSAGES = """
-CREATE TABLE IF NOT EXISTS raw_messages (
-    chat_id VARCHAR NOT NULL,
-    message_key VARCHAR NOT NULL,
-    message_id VARCHAR,
-    sent_at TIMESTAMPTZ NOT NULL,
-    sender_role VARCHAR NOT NULL,
-    sender_name VARCHAR,
-    agent_name VARCHAR,
-    text VARCHAR,
-    marked_bot BOOLEAN NOT NULL,
-    source_file VARCHAR,
-    file_key VARCHAR,
-    ingested_at TIMESTAMPTZ,
-    PRIMARY KEY (chat_id, message_key)
-)"""
-
-INGESTED_FILES = """
-CREATE TABLE IF NOT EXISTS ingested_files (
-    file_key VARCHAR PRIMARY KEY,
-    content_sha256 VARCHAR NOT NULL,
-    source_path VARCHAR NOT NULL,
-    status VARCHAR NOT NULL,
-    format VARCHAR,
-    error VARCHAR,
-    threads INTEGER,
-    messages_in_file INTEGER,
-    new_messages INTEGER,
-    skipped_messages INTEGER,
-    skipped_detail VARCHAR[],
-    days_touched DATE[],
-    ingested_at TIMESTAMPTZ NOT NULL
-)"""
-
-MESSAGES = """
-CREATE TABLE IF NOT EXISTS messages (
-    conversation_id VARCHAR NOT NULL,
-    chat_id VARCHAR NOT NULL,
-    message_id VARCHAR,
-    message_key VARCHAR NOT NULL,
-    sent_at TIMESTAMPTZ NOT NULL,
-    sender_role VARCHAR NOT NULL,
-    sender_name VARCHAR,
-    agent_name VARCHAR,
-    text VARCHAR,
-    is_autoresponse BOOLEAN NOT NULL,
-    source_file VARCHAR,
-    day DATE NOT NULL
-)"""
-
-SCORE_CACHE = """
-CREATE TABLE IF NOT EXISTS score_cache (
-    content_hash VARCHAR NOT NULL,
-    scorer VARCHAR NOT NULL,
-    scorer_version VARCHAR NOT NULL,
-    status VARCHAR NOT NULL,
-    sentiment DOUBLE,
-    satisfaction INTEGER,
-    resolved BOOLEAN,
-    topics VARCHAR[],
-    language VARCHAR,
-    summary VARCHAR,
-    error VARCHAR,
-    prompt_tokens INTEGER,
-    completion_tokens INTEGER,
-    cached_tokens INTEGER,
-    cost_usd DOUBLE,
-    scored_at TIMESTAMPTZ NOT NULL,
-    PRIMARY KEY (content_hash, scorer, scorer_version)
-)"""
-
-CONVERSATIONS = """
-CREATE TABLE IF NOT EXISTS conversations (
-    conversation_id VARCHAR NOT NULL,
-    chat_id VARCHAR NOT NULL,
-    day DATE NOT NULL,
-    started_at TIMESTAMPTZ NOT NULL,
-    ended_at TIMESTAMPTZ NOT NULL,
-    customer_messages INTEGER NOT NULL,
-    agent_messages INTEGER NOT NULL,
-    autoresponses INTEGER NOT NULL,
-    first_response_seconds DOUBLE,
-    avg_response_seconds DOUBLE,
-    response_waits INTEGER NOT NULL,
-    response_seconds_total DOUBLE NOT NULL,
-    first_response_business_seconds DOUBLE,
-    avg_response_business_seconds DOUBLE,
-    response_business_seconds_total DOUBLE,
-    agent_name VARCHAR,
-    sentiment DOUBLE,
-    satisfaction INTEGER,
-    resolved BOOLEAN,
-    topics VARCHAR[],
-    language VARCHAR,
-    summary VARCHAR,
-    scorer VARCHAR,
-    score_status VARCHAR NOT NULL,
-    score_error VARCHAR,
-    content_hash VARCHAR NOT NULL
-)"""
+from .tables import ALL_TABLES
 
 # One list of aggregates over `conversations`, shared by the daily table, the range macro
 # and the weekly/monthly views, so a range is always computed from conversations.
@@ -131,41 +33,6 @@ METRIC_AGGREGATES = """
         / 60.0 AS avg_response_business_minutes
 """
 
-DAILY_METRICS = """
-CREATE TABLE IF NOT EXISTS daily_metrics (
-    day DATE NOT NULL,
-    conversations BIGINT NOT NULL,
-    scored_conversations BIGINT NOT NULL,
-    failed_conversations BIGINT NOT NULL,
-    customer_messages BIGINT NOT NULL,
-    agent_messages BIGINT NOT NULL,
-    autoresponses_filtered BIGINT NOT NULL,
-    unanswered_conversations BIGINT NOT NULL,
-    csat_pct DOUBLE,
-    fcr_pct DOUBLE,
-    avg_satisfaction DOUBLE,
-    avg_sentiment DOUBLE,
-    avg_first_response_minutes DOUBLE,
-    median_first_response_minutes DOUBLE,
-    avg_response_minutes DOUBLE,
-    avg_first_response_business_minutes DOUBLE,
-    median_first_response_business_minutes DOUBLE,
-    avg_response_business_minutes DOUBLE
-)"""
-
-# Columns added after a warehouse may already exist: created in place, NULL until rebuilt.
-MIGRATIONS = tuple(
-    f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} DOUBLE"
-    for table, column in [
-        ("conversations", "first_response_business_seconds"),
-        ("conversations", "avg_response_business_seconds"),
-        ("conversations", "response_business_seconds_total"),
-        ("daily_metrics", "avg_first_response_business_minutes"),
-        ("daily_metrics", "median_first_response_business_minutes"),
-        ("daily_metrics", "avg_response_business_minutes"),
-    ]
-)
-
 # Per topic: scored conversations only (topics come from the scorer). A conversation with
 # several topics counts once for each.
 TOPIC_AGGREGATES = """
@@ -177,19 +44,6 @@ TOPIC_AGGREGATES = """
     avg(sentiment) AS avg_sentiment,
     avg(satisfaction) AS avg_satisfaction
 """
-
-TOPIC_METRICS = """
-CREATE TABLE IF NOT EXISTS topic_metrics (
-    day DATE NOT NULL,
-    topic VARCHAR NOT NULL,
-    conversations BIGINT NOT NULL,
-    dissatisfied_conversations BIGINT NOT NULL,
-    csat_pct DOUBLE,
-    dissatisfied_pct DOUBLE,
-    fcr_pct DOUBLE,
-    avg_sentiment DOUBLE,
-    avg_satisfaction DOUBLE
-)"""
 
 TOPIC_SOURCE = """
     FROM conversations, unnest(topics) AS t(topic)
@@ -210,21 +64,6 @@ AGENT_AGGREGATES = """
         / nullif(count(*) FILTER (WHERE score_status = 'scored'), 0) AS fcr_pct,
     avg(satisfaction) FILTER (WHERE score_status = 'scored') AS avg_satisfaction
 """
-
-AGENT_METRICS = """
-CREATE TABLE IF NOT EXISTS agent_metrics (
-    day DATE NOT NULL,
-    agent_name VARCHAR NOT NULL,
-    conversations BIGINT NOT NULL,
-    scored_conversations BIGINT NOT NULL,
-    avg_first_response_minutes DOUBLE,
-    median_first_response_minutes DOUBLE,
-    avg_first_response_business_minutes DOUBLE,
-    avg_response_minutes DOUBLE,
-    csat_pct DOUBLE,
-    fcr_pct DOUBLE,
-    avg_satisfaction DOUBLE
-)"""
 
 RANGE_FILTER = "day BETWEEN CAST(start_day AS DATE) AND CAST(end_day AS DATE)"
 
@@ -285,20 +124,22 @@ ANALYST_MACROS_AND_VIEWS = (
     *DRILLDOWN_MACROS,
 )
 
-_STATEMENTS = (
-    RAW_MESSAGES,
-    INGESTED_FILES,
-    MESSAGES,
-    SCORE_CACHE,
-    CONVERSATIONS,
-    DAILY_METRICS,
-    TOPIC_METRICS,
-    AGENT_METRICS,
-    *MIGRATIONS,
-    *ANALYST_MACROS_AND_VIEWS,
-)
-
 
 def ensure_schema(conn: duckdb.DuckDBPyConnection) -> None:
-    for statement in _STATEMENTS:
+    """Create what is missing. A column added to a spec after a warehouse was created is
+    added in place (NULL until its day is rebuilt), so upgrading never needs a rebuild."""
+    existing: dict[str, set[str]] = {}
+    for table, column in conn.execute(
+        "SELECT table_name, column_name FROM duckdb_columns() "
+        "WHERE database_name = current_database() AND schema_name = 'main'"
+    ).fetchall():
+        existing.setdefault(table, set()).add(column)
+    for table in ALL_TABLES:
+        if table.name not in existing:
+            conn.execute(table.ddl())
+            continue
+        for column in table.columns:
+            if column.name not in existing[table.name]:
+                conn.execute(f"ALTER TABLE {table.name} ADD COLUMN {column.name} {column.type}")
+    for statement in ANALYST_MACROS_AND_VIEWS:
         conn.execute(statement)

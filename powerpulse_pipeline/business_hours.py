@@ -86,6 +86,17 @@ class BusinessHours:
             spans.append((opened.astimezone(UTC), closed.astimezone(UTC)))
         return spans
 
+    def spans_between(self, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
+        """Every opening span (UTC) that may overlap [start, end]: the day before included,
+        for spans open past midnight."""
+        spans = []
+        day = start.astimezone(self.zone).date() - timedelta(days=1)
+        last = end.astimezone(self.zone).date()
+        while day <= last:
+            spans.extend(self._open_spans(day))
+            day += timedelta(days=1)
+        return spans
+
     def seconds_between(self, start: datetime, end: datetime) -> float:
         """Open time between two instants; elapsed real time, so DST days count as they are."""
         if end <= start:

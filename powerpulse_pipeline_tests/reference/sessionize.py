@@ -11,8 +11,8 @@ from datetime import UTC, date, datetime, timedelta
 from statistics import fmean
 from zoneinfo import ZoneInfo
 
-from ..ingest.records import AGENT, CUSTOMER
-from .business_hours import BusinessHours
+from powerpulse_pipeline.ingest.records import AGENT, CUSTOMER
+from powerpulse_pipeline.business_hours import BusinessHours
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,8 @@
-"""`chat_files`: one dynamic partition per dropped file; parses it into `raw_messages`."""
+"""`raw_messages`: every distinct message of the dropped files, one dynamic partition per file.
+
+Each file of a run is read, parsed and stored in its own transaction (ingest/store.py); its
+outcome goes to `ingested_files`. Whatever goes wrong with one file stays with that file.
+"""
 
 import hashlib
 import time
@@ -38,11 +42,13 @@ from ..ingest.store import (
     record_file,
     stored_outcome,
 )
+from ..markdown import markdown_table
 from ..partitions import DUCKDB_POOL, chat_file_partitions
 from ..settings import Settings
 from ..warehouse.io import transaction
 from ..warehouse.publish import publish
 from ..warehouse.schema import ensure_schema
+from ..warehouse.tables import RAW_MESSAGES
 
 MISSING = "missing"
 CHANGED = "changed"
@@ -102,14 +108,18 @@ def file_metadata(outcome: FileOutcome) -> dict[str, object]:
     return metadata
 
 
-def build_chat_files_asset(settings: Settings) -> AssetsDefinition:
+def build_raw_messages_asset(settings: Settings) -> AssetsDefinition:
     @asset(
-        name="chat_files",
+        name="raw_messages",
         partitions_def=chat_file_partitions,
         backfill_policy=BackfillPolicy.single_run(),
         pool=DUCKDB_POOL,
         group_name="ingestion",
         kinds={"json", "duckdb"},
+        metadata={
+            "dagster/column_schema": RAW_MESSAGES.column_schema(),
+            "dagster/table_name": "raw_messages",
+        },
         owners=["team:support-analytics"],
         description=(
             "One partition per chat export dropped into the inbox (key: file name + content "
@@ -120,12 +130,12 @@ def build_chat_files_asset(settings: Settings) -> AssetsDefinition:
         check_specs=[
             AssetCheckSpec(
                 "all_files_accepted",
-                asset="chat_files",
+                asset="raw_messages",
                 description="Warns when a file of the run was rejected (see rejected/).",
             )
         ],
     )
-    def chat_files(
+    def raw_messages(
         context: AssetExecutionContext, config: ChatFilesConfig, duckdb: DuckDBResource
     ) -> MaterializeResult:
         keys = context.partition_keys
@@ -150,11 +160,19 @@ def build_chat_files_asset(settings: Settings) -> AssetsDefinition:
                 publish(conn, settings.duckdb_path)
 
         rejected = [o for o in outcomes if o.status != INGESTED]
-        preview = "\n".join(
-            f"| {o.relpath} | {o.status} | {o.new_messages} | "
-            f"{', '.join(d.isoformat() for d in o.days_touched[:5])}"
-            f"{' …' if len(o.days_touched) > 5 else ''} |"
-            for o in outcomes[:50]
+        preview = markdown_table(
+            ["file", "status", "new messages", "days"],
+            [
+                [
+                    o.relpath,
+                    o.status,
+                    o.new_messages,
+                    ", ".join(d.isoformat() for d in o.days_touched[:5])
+                    + (" …" if len(o.days_touched) > 5 else ""),
+                ]
+                for o in outcomes
+            ],
+            limit=50,
         )
         return MaterializeResult(
             metadata={
@@ -163,9 +181,7 @@ def build_chat_files_asset(settings: Settings) -> AssetsDefinition:
                 "files_rejected": len(rejected),
                 "new_messages": sum(o.new_messages for o in outcomes),
                 "dagster/row_count": int(total_raw),
-                "preview": MetadataValue.md(
-                    "| file | status | new messages | days |\n|---|---|---|---|\n" + preview
-                ),
+                "preview": MetadataValue.md(preview),
             },
             check_results=[
                 AssetCheckResult(
@@ -181,7 +197,7 @@ def build_chat_files_asset(settings: Settings) -> AssetsDefinition:
             ],
         )
 
-    return chat_files
+    return raw_messages
 
 
 def _ingest_one(

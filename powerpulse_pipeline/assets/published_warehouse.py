@@ -15,7 +15,7 @@ from ..partitions import DUCKDB_POOL
 from ..settings import Settings
 from ..warehouse.publish import PUBLISHED_TABLES, STORAGE_VERSION, publish
 from ..warehouse.schema import ensure_schema
-from .days import OWNERS
+from .daily import OWNERS
 
 
 def build_published_asset(

@@ -1,0 +1,115 @@
+"""`conversations`: each conversation's facts joined to the current scorer's result, in SQL."""
+
+from datetime import date
+
+import duckdb
+from dagster import (
+    AssetExecutionContext,
+    AssetsDefinition,
+    DailyPartitionsDefinition,
+    MaterializeResult,
+    asset,
+)
+from dagster_duckdb import DuckDBResource
+
+from ..partitions import DUCKDB_POOL
+from ..scoring.resource import ScorerResource
+from ..warehouse.checks import CONVERSATIONS_CHECKS
+from ..warehouse.io import one_row, transaction
+from ..warehouse.schema import ensure_schema
+from ..warehouse.tables import CONVERSATION_FACTS, CONVERSATIONS
+from .daily import daily_defaults, day_range
+
+NOT_SCORED_YET = "not scored yet: score_cache has not run for this content"
+
+_SCORE_COLUMNS = ("sentiment", "satisfaction", "resolved", "topics", "language", "summary")
+
+_JOIN = f"""
+    SELECT {", ".join(f"f.{name}" for name in CONVERSATION_FACTS.names)},
+        {
+    ", ".join(
+        f"CASE WHEN s.status = 'scored' THEN s.{name} END AS {name}" for name in _SCORE_COLUMNS
+    )
+},
+        $scorer AS scorer,
+        CASE WHEN s.status = 'scored' THEN 'scored' ELSE 'failed' END AS score_status,
+        CASE WHEN s.status IS NULL THEN $not_scored
+            WHEN s.status <> 'scored' THEN s.error END AS score_error
+    FROM conversation_facts f LEFT JOIN score_cache s
+        ON s.content_hash = f.content_hash AND s.scorer = $scorer
+        AND s.scorer_version = $version
+    WHERE f.day BETWEEN $first_day AND $last_day
+"""
+
+
+def write_conversations(
+    conn: duckdb.DuckDBPyConnection,
+    scorer: str,
+    version: str,
+    first_day: date,
+    last_day: date,
+) -> tuple[int, int]:
+    """Replace the range; returns (conversations, of which without a score)."""
+    with transaction(conn):
+        conn.execute("DELETE FROM conversations WHERE day BETWEEN ? AND ?", [first_day, last_day])
+        conn.execute(
+            f"INSERT INTO conversations BY NAME {_JOIN}",
+            {
+                "scorer": scorer,
+                "version": version,
+                "not_scored": NOT_SCORED_YET,
+                "first_day": first_day,
+                "last_day": last_day,
+            },
+        )
+    written, failed = one_row(
+        conn,
+        "SELECT count(*), count(*) FILTER (WHERE score_status <> 'scored') FROM conversations "
+        "WHERE day BETWEEN ? AND ?",
+        [first_day, last_day],
+    )
+    return int(written), int(failed)
+
+
+def build_conversations_asset(daily: DailyPartitionsDefinition) -> AssetsDefinition:
+    @asset(
+        name="conversations",
+        deps=["score_cache"],
+        pool=DUCKDB_POOL,
+        kinds={"duckdb"},
+        check_specs=[check.spec("conversations") for check in CONVERSATIONS_CHECKS],
+        metadata={
+            "dagster/column_schema": CONVERSATIONS.column_schema(),
+            "dagster/table_name": "conversations",
+        },
+        description=(
+            "One row per conversation: its facts from `conversation_facts` joined to the "
+            "current scorer's result in `score_cache`. A conversation whose scoring failed is "
+            "kept with score_status = 'failed' and retried on the next materialization."
+        ),
+        **daily_defaults(daily),
+    )
+    def conversations(
+        context: AssetExecutionContext, duckdb: DuckDBResource, scorer: ScorerResource
+    ) -> MaterializeResult:
+        first_day, last_day = day_range(context)
+        active = scorer.build()
+        with duckdb.get_connection() as conn:
+            ensure_schema(conn)
+            written, failed = write_conversations(
+                conn, active.name, active.version, first_day, last_day
+            )
+            checks = [check.run(conn, first_day, last_day) for check in CONVERSATIONS_CHECKS]
+        if failed:
+            context.log.warning(f"{failed} conversations have no score (score_status=failed)")
+        return MaterializeResult(
+            metadata={
+                "dagster/row_count": written,
+                "scored": written - failed,
+                "failed": failed,
+                "scorer": active.name,
+            },
+            check_results=checks,
+        )
+
+    return conversations

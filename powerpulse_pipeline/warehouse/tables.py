@@ -1,0 +1,265 @@
+"""Every table's columns, once (DESIGN.md section 4). The DDL, the Arrow schema used to insert
+and the column descriptions shown in the Dagster UI are all derived from these specs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pyarrow as pa
+from dagster import TableColumn, TableSchema
+
+UTC_TS = pa.timestamp("us", tz="UTC")
+
+_ARROW: dict[str, pa.DataType] = {
+    "VARCHAR": pa.string(),
+    "BOOLEAN": pa.bool_(),
+    "INTEGER": pa.int32(),
+    "BIGINT": pa.int64(),
+    "DOUBLE": pa.float64(),
+    "DATE": pa.date32(),
+    "TIMESTAMPTZ": UTC_TS,
+    "VARCHAR[]": pa.list_(pa.string()),
+    "DATE[]": pa.list_(pa.date32()),
+}
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str
+    description: str
+    required: bool = False  # NOT NULL
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    columns: tuple[Column, ...]
+    primary_key: tuple[str, ...] = ()
+
+    @property
+    def names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    def ddl(self) -> str:
+        lines = [f"    {c.name} {c.type}{' NOT NULL' if c.required else ''}" for c in self.columns]
+        if self.primary_key:
+            lines.append(f"    PRIMARY KEY ({', '.join(self.primary_key)})")
+        return f"CREATE TABLE IF NOT EXISTS {self.name} (\n" + ",\n".join(lines) + "\n)"
+
+    def arrow_schema(self) -> pa.Schema:
+        return pa.schema([(c.name, _ARROW[c.type]) for c in self.columns])
+
+    def column_schema(self) -> TableSchema:
+        return TableSchema(
+            columns=[TableColumn(c.name, c.type, c.description) for c in self.columns]
+        )
+
+
+def _c(name: str, type_: str, description: str, required: bool = False) -> Column:
+    return Column(name, type_, description, required)
+
+
+RAW_MESSAGES = Table(
+    "raw_messages",
+    (
+        _c("chat_id", "VARCHAR", "Messenger thread id", True),
+        _c("message_key", "VARCHAR", "dedup key: message_id, else hash of time, side, text", True),
+        _c("message_id", "VARCHAR", "the export's id, when it has one"),
+        _c("sent_at", "TIMESTAMPTZ", "when it was sent (UTC)", True),
+        _c("sender_role", "VARCHAR", "customer | agent", True),
+        _c("sender_name", "VARCHAR", "sender as named in the export"),
+        _c("agent_name", "VARCHAR", "the human agent who wrote it, when known"),
+        _c("text", "VARCHAR", "message text; NULL for stickers, photos, files"),
+        _c("marked_bot", "BOOLEAN", "the export says a bot or an app sent it", True),
+        _c("source_file", "VARCHAR", "inbox path of the file that first delivered it"),
+        _c("file_key", "VARCHAR", "partition key of that file"),
+        _c("ingested_at", "TIMESTAMPTZ", "when it was stored"),
+    ),
+    primary_key=("chat_id", "message_key"),
+)
+
+INGESTED_FILES = Table(
+    "ingested_files",
+    (
+        _c("file_key", "VARCHAR", "partition key: file name + content hash", True),
+        _c("content_sha256", "VARCHAR", "hash of the file's bytes", True),
+        _c("source_path", "VARCHAR", "path in the inbox", True),
+        _c("status", "VARCHAR", "ingested | rejected", True),
+        _c("format", "VARCHAR", "grouped | messenger_dyi | graph_api"),
+        _c("error", "VARCHAR", "why it was rejected"),
+        _c("threads", "INTEGER", "threads in the file"),
+        _c("messages_in_file", "INTEGER", "messages read"),
+        _c("new_messages", "INTEGER", "messages not stored before"),
+        _c("skipped_messages", "INTEGER", "messages skipped, with reasons in skipped_detail"),
+        _c("skipped_detail", "VARCHAR[]", "count, reason and first location of each skip"),
+        _c("days_touched", "DATE[]", "days whose conversations changed"),
+        _c("ingested_at", "TIMESTAMPTZ", "when it was read", True),
+    ),
+    primary_key=("file_key",),
+)
+
+MESSAGES = Table(
+    "messages",
+    (
+        _c("conversation_id", "VARCHAR", "`<chat_id>:<UTC start time>`", True),
+        _c("chat_id", "VARCHAR", "Messenger thread id", True),
+        _c("message_id", "VARCHAR", "the export's id, when it has one"),
+        _c("message_key", "VARCHAR", "dedup key: message_id, else hash of time, side, text", True),
+        _c("sent_at", "TIMESTAMPTZ", "when it was sent (UTC)", True),
+        _c("sender_role", "VARCHAR", "customer | agent (the Page, a human agent or a bot)", True),
+        _c("sender_name", "VARCHAR", "sender as named in the export"),
+        _c("agent_name", "VARCHAR", "the human agent who wrote it, when known"),
+        _c("text", "VARCHAR", "message text; NULL for stickers, photos, files"),
+        _c("is_autoresponse", "BOOLEAN", "business-side autoresponse (pattern, bot or app)", True),
+        _c("source_file", "VARCHAR", "inbox path of the file that first delivered it"),
+        _c(
+            "day", "DATE", "the conversation's day (local date of its first customer message)", True
+        ),
+    ),
+)
+
+# The facts of a conversation that come from its messages, computed once per change.
+_FACTS = (
+    _c("conversation_id", "VARCHAR", "`<chat_id>:<UTC start time>`", True),
+    _c("chat_id", "VARCHAR", "Messenger thread id", True),
+    _c("day", "DATE", "local date (POWERPULSE_TIMEZONE) of the first customer message", True),
+    _c("started_at", "TIMESTAMPTZ", "first message (either side)", True),
+    _c("ended_at", "TIMESTAMPTZ", "last message", True),
+    _c("customer_messages", "INTEGER", "messages from the customer", True),
+    _c("agent_messages", "INTEGER", "human business replies; autoresponses excluded", True),
+    _c("autoresponses", "INTEGER", "autoresponses filtered out", True),
+    _c(
+        "first_response_seconds",
+        "DOUBLE",
+        "first customer message to first human reply; NULL if unanswered",
+    ),
+    _c("avg_response_seconds", "DOUBLE", "mean of the closed waits"),
+    _c("response_waits", "INTEGER", "closed waits (customer message -> human reply)", True),
+    _c("response_seconds_total", "DOUBLE", "sum of the closed waits", True),
+    _c(
+        "first_response_business_seconds",
+        "DOUBLE",
+        "first response in business hours; NULL without POWERPULSE_BUSINESS_HOURS",
+    ),
+    _c("avg_response_business_seconds", "DOUBLE", "mean closed wait in business hours"),
+    _c("response_business_seconds_total", "DOUBLE", "sum of closed waits in business hours"),
+    _c("agent_name", "VARCHAR", "first human agent who answered"),
+)
+_CONTENT_HASH = _c("content_hash", "VARCHAR", "hash of the human turns; the score cache key", True)
+
+CONVERSATION_FACTS = Table("conversation_facts", (*_FACTS, _CONTENT_HASH))
+
+_SCORE = (
+    _c("sentiment", "DOUBLE", "customer sentiment -1..1 (scored only)"),
+    _c("satisfaction", "INTEGER", "1..5; CSAT counts 4 and 5"),
+    _c("resolved", "BOOLEAN", "settled within this conversation (FCR)"),
+    _c("topics", "VARCHAR[]", "from the closed topic list"),
+    _c("language", "VARCHAR", "ISO 639-1 code"),
+    _c("summary", "VARCHAR", "one-line summary"),
+)
+
+SCORE_CACHE = Table(
+    "score_cache",
+    (
+        _CONTENT_HASH,
+        _c("scorer", "VARCHAR", "e.g. openai:gpt-4o-mini or offline:2", True),
+        _c("scorer_version", "VARCHAR", "rules or prompt version", True),
+        _c("status", "VARCHAR", "scored | failed", True),
+        *_SCORE,
+        _c("error", "VARCHAR", "why scoring failed"),
+        _c("prompt_tokens", "INTEGER", "tokens sent"),
+        _c("completion_tokens", "INTEGER", "tokens received"),
+        _c("cached_tokens", "INTEGER", "prompt tokens served from the provider's cache"),
+        _c("cost_usd", "DOUBLE", "estimated cost"),
+        _c("scored_at", "TIMESTAMPTZ", "when", True),
+    ),
+    primary_key=("content_hash", "scorer", "scorer_version"),
+)
+
+CONVERSATIONS = Table(
+    "conversations",
+    (
+        *_FACTS,
+        *_SCORE,
+        _c("scorer", "VARCHAR", "e.g. openai:gpt-4o-mini or offline:2"),
+        _c("score_status", "VARCHAR", "scored | failed (failed ones are retried next run)", True),
+        _c("score_error", "VARCHAR", "why scoring failed"),
+        _CONTENT_HASH,
+    ),
+)
+
+_DAY = _c("day", "DATE", "local day", True)
+
+# The columns of one figure over a set of conversations: a day, a range, a week, a month.
+METRIC_COLUMNS = (
+    _c("conversations", "BIGINT", "conversations of the day", True),
+    _c("scored_conversations", "BIGINT", "with a score", True),
+    _c("failed_conversations", "BIGINT", "scoring failed", True),
+    _c("customer_messages", "BIGINT", "messages from customers", True),
+    _c("agent_messages", "BIGINT", "human business replies", True),
+    _c("autoresponses_filtered", "BIGINT", "autoresponses left out", True),
+    _c(
+        "unanswered_conversations",
+        "BIGINT",
+        "no human reply after the first customer message",
+        True,
+    ),
+    _c("csat_pct", "DOUBLE", "100 x scored with satisfaction >= 4 / scored"),
+    _c("fcr_pct", "DOUBLE", "100 x scored and resolved / scored"),
+    _c("avg_satisfaction", "DOUBLE", "over scored conversations"),
+    _c("avg_sentiment", "DOUBLE", "over scored conversations"),
+    _c("avg_first_response_minutes", "DOUBLE", "over answered conversations"),
+    _c("median_first_response_minutes", "DOUBLE", "over answered conversations"),
+    _c("avg_response_minutes", "DOUBLE", "over all closed waits of the day"),
+    _c("avg_first_response_business_minutes", "DOUBLE", "business hours"),
+    _c("median_first_response_business_minutes", "DOUBLE", "business hours"),
+    _c("avg_response_business_minutes", "DOUBLE", "business hours, over closed waits"),
+)
+
+DAILY_METRICS = Table("daily_metrics", (_DAY, *METRIC_COLUMNS))
+
+TOPIC_METRICS = Table(
+    "topic_metrics",
+    (
+        _DAY,
+        _c("topic", "VARCHAR", "from the closed topic list", True),
+        _c("conversations", "BIGINT", "scored conversations with this topic", True),
+        _c("dissatisfied_conversations", "BIGINT", "satisfaction 1-2", True),
+        _c("csat_pct", "DOUBLE", "100 x satisfaction >= 4 / conversations"),
+        _c("dissatisfied_pct", "DOUBLE", "100 x satisfaction <= 2 / conversations"),
+        _c("fcr_pct", "DOUBLE", "100 x resolved / conversations"),
+        _c("avg_sentiment", "DOUBLE", "-1..1"),
+        _c("avg_satisfaction", "DOUBLE", "1..5"),
+    ),
+)
+
+AGENT_METRICS = Table(
+    "agent_metrics",
+    (
+        _DAY,
+        _c("agent_name", "VARCHAR", "first human agent who answered", True),
+        _c("conversations", "BIGINT", "conversations this agent answered first", True),
+        _c("scored_conversations", "BIGINT", "of which scored", True),
+        _c("avg_first_response_minutes", "DOUBLE", "calendar time"),
+        _c("median_first_response_minutes", "DOUBLE", "calendar time"),
+        _c("avg_first_response_business_minutes", "DOUBLE", "business hours"),
+        _c("avg_response_minutes", "DOUBLE", "over closed waits"),
+        _c("csat_pct", "DOUBLE", "over scored conversations"),
+        _c("fcr_pct", "DOUBLE", "over scored conversations"),
+        _c("avg_satisfaction", "DOUBLE", "over scored conversations"),
+    ),
+)
+
+ALL_TABLES = (
+    RAW_MESSAGES,
+    INGESTED_FILES,
+    MESSAGES,
+    CONVERSATION_FACTS,
+    SCORE_CACHE,
+    CONVERSATIONS,
+    DAILY_METRICS,
+    TOPIC_METRICS,
+    AGENT_METRICS,
+)
+TABLES = {table.name: table for table in ALL_TABLES}
