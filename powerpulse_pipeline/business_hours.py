@@ -96,17 +96,3 @@ class BusinessHours:
             spans.extend(self._open_spans(day))
             day += timedelta(days=1)
         return spans
-
-    def seconds_between(self, start: datetime, end: datetime) -> float:
-        """Open time between two instants; elapsed real time, so DST days count as they are."""
-        if end <= start:
-            return 0.0
-        total = 0.0
-        day = start.astimezone(self.zone).date() - timedelta(days=1)
-        last = end.astimezone(self.zone).date()
-        while day <= last:
-            for opened, closed in self._open_spans(day):
-                overlap = min(closed, end) - max(opened, start)
-                total += max(0.0, overlap.total_seconds())
-            day += timedelta(days=1)
-        return total

@@ -10,10 +10,10 @@ import pyarrow.parquet as pq
 import pytest
 from dagster import materialize
 
-from powerpulse_pipeline.assets.days import CONVERSATION_SCHEMA
 from powerpulse_pipeline.export import export
 from powerpulse_pipeline.warehouse.io import insert_rows
 from powerpulse_pipeline.warehouse.schema import ensure_schema
+from powerpulse_pipeline.warehouse.tables import CONVERSATIONS
 
 from .test_metrics import conv
 
@@ -52,7 +52,7 @@ def rows() -> list[dict]:
 def warehouse(settings, defs, instance):
     with duckdb.connect(str(settings.work_db_path)) as conn:
         ensure_schema(conn)
-        insert_rows(conn, "conversations", rows(), CONVERSATION_SCHEMA)
+        insert_rows(conn, "conversations", rows(), CONVERSATIONS.arrow_schema())
     assets = [
         defs.get_assets_def(name)
         for name in ("daily_metrics", "topic_metrics", "agent_metrics", "published_warehouse")

@@ -16,7 +16,7 @@ def message_file(chat: str, text: str) -> dict:
 
 
 def paths_of(request) -> dict[str, str]:
-    return request.run_config["ops"]["chat_files"]["config"]["paths"]
+    return request.run_config["ops"]["raw_messages"]["config"]["paths"]
 
 
 def test_a_dyi_tree_dropped_as_is_is_picked_up_with_distinct_keys(

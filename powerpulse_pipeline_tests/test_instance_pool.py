@@ -15,8 +15,9 @@ from powerpulse_pipeline.pipeline import DAILY_JOB
 
 DEPLOY_YAML = Path(__file__).resolve().parents[1] / "deploy" / "dagster.yaml"
 WRITERS = {
-    "chat_files",
+    "raw_messages",
     "messages",
+    "conversation_facts",
     "conversations",
     "daily_metrics",
     "topic_metrics",
@@ -29,7 +30,7 @@ def test_every_duckdb_writer_is_in_the_pool_and_scoring_is_not(defs: Definitions
     assets = defs.get_repository_def().assets_defs_by_key.values()
     pools = {a.key.to_user_string(): a.op.pool for a in assets}
     assert {name for name, pool in pools.items() if pool == DUCKDB_POOL} == WRITERS
-    assert pools["conversation_scores"] is None  # slow LLM work stays outside the pool
+    assert pools["score_cache"] is None  # slow LLM work stays outside the pool
 
 
 @pytest.fixture
@@ -82,9 +83,9 @@ def test_a_backfill_of_many_days_is_one_run(defs: Definitions) -> None:
     daily = [
         a
         for a in defs.get_repository_def().assets_defs_by_key.values()
-        if a.key.to_user_string() != "chat_files"
+        if a.key.to_user_string() != "raw_messages"
     ]
-    assert len(daily) == 7
-    for assets_def in [*daily, defs.get_assets_def("chat_files")]:
+    assert len(daily) == 8
+    for assets_def in [*daily, defs.get_assets_def("raw_messages")]:
         assert assets_def.backfill_policy is not None
         assert assets_def.backfill_policy == BackfillPolicy.single_run()

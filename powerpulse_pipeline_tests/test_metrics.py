@@ -9,10 +9,10 @@ import duckdb
 import pytest
 from dagster import DagsterInstance, Definitions, materialize
 
-from powerpulse_pipeline.assets.days import CONVERSATION_SCHEMA
 from powerpulse_pipeline.settings import Settings
 from powerpulse_pipeline.warehouse.io import insert_rows
 from powerpulse_pipeline.warehouse.schema import ensure_schema
+from powerpulse_pipeline.warehouse.tables import CONVERSATIONS
 
 
 def conv(
@@ -87,7 +87,7 @@ def metrics(
 ) -> duckdb.DuckDBPyConnection:
     with duckdb.connect(str(settings.work_db_path)) as conn:
         ensure_schema(conn)
-        insert_rows(conn, "conversations", ROWS, CONVERSATION_SCHEMA)
+        insert_rows(conn, "conversations", ROWS, CONVERSATIONS.arrow_schema())
     assets = [defs.get_assets_def(name) for name in ("daily_metrics", "published_warehouse")]
     result = materialize(
         assets,

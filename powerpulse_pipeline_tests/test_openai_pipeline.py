@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from dagster import AssetKey, AssetRecordsFilter, RunConfig
 
-from powerpulse_pipeline.assets.days import ScoringConfig
+from powerpulse_pipeline.assets.score_cache import ScoringConfig
 from powerpulse_pipeline.pipeline import DAILY_JOB, build_definitions
 from powerpulse_pipeline.settings import Settings
 
@@ -58,10 +58,10 @@ def test_dropped_files_are_scored_by_the_openai_endpoint_with_cost_per_day(
     )[0][0]
     assert csat == pytest.approx(100 * happy / conversations)
 
-    per_day = day_metadata(instance, "conversation_scores")
+    per_day = day_metadata(instance, "score_cache")
     day = query("SELECT min(day) FROM conversations")[0][0].isoformat()
     assert per_day[day]["cost_usd"].value > 0 and per_day[day]["scored"].value > 0
-    everything = repr(day_metadata(instance, "conversation_scores")) + repr(
+    everything = repr(day_metadata(instance, "score_cache")) + repr(
         [r.run_config for r in requests]
     )
     assert KEY not in everything
@@ -75,14 +75,14 @@ def test_dropped_files_are_scored_by_the_openai_endpoint_with_cost_per_day(
     ]
     driver.execute(DAILY_JOB, daily)
     assert openai_env.requests == before
-    assert day_metadata(instance, "conversation_scores")[day]["cache_hits"].value > 0
+    assert day_metadata(instance, "score_cache")[day]["cache_hits"].value > 0
 
     # force_rescore calls again.
     job = driver.defs.resolve_job_def(DAILY_JOB)
     result = job.execute_in_process(
         instance=instance,
         partition_key=day,
-        run_config=RunConfig(ops={"conversation_scores": ScoringConfig(force_rescore=True)}),
+        run_config=RunConfig(ops={"score_cache": ScoringConfig(force_rescore=True)}),
     )
     assert result.success and openai_env.requests > before
 

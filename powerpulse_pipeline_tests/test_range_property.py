@@ -11,9 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from powerpulse_pipeline.assets.days import CONVERSATION_SCHEMA
 from powerpulse_pipeline.warehouse.io import insert_rows
 from powerpulse_pipeline.warehouse.schema import ensure_schema
+from powerpulse_pipeline.warehouse.tables import CONVERSATIONS
 
 from .test_metrics import conv
 
@@ -89,7 +89,7 @@ def test_metrics_between_equals_a_recomputation_from_conversations(data) -> None
     rows, start, end = data
     with duckdb.connect() as conn:
         ensure_schema(conn)
-        insert_rows(conn, "conversations", rows, CONVERSATION_SCHEMA)
+        insert_rows(conn, "conversations", rows, CONVERSATIONS.arrow_schema())
         cursor = conn.execute("SELECT * FROM metrics_between(?, ?)", [start, end])
         got = dict(zip([d[0] for d in cursor.description], cursor.fetchone(), strict=True))
     for name, value in expected(rows, start, end).items():

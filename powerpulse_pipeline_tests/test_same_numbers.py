@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import os
 import shutil
 from datetime import UTC, datetime
@@ -26,6 +25,7 @@ from powerpulse_pipeline.samples.dialogues import generate_threads
 from powerpulse_pipeline.samples.formats import dumps, grouped_export
 from powerpulse_pipeline.settings import Settings
 
+from .canonical import canonical
 from .harness import SensorDriver
 
 SAMPLES = Path(__file__).resolve().parents[1] / "data" / "samples"
@@ -55,36 +55,12 @@ CASES: dict[str, tuple[str, dict[str, str]]] = {
 }
 
 
-# Sums and means differ in their last bits between Python and SQL, and between two orders of
-# the same rows. Floats are compared to 7 significant digits, cut at irrational offsets: a
-# plain round() puts its boundaries exactly where averages of short decimals land
-# (0.1875625), so float noise would flip them.
-_OFFSET = 1 / math.pi
-
-
-def _float(value: float) -> Any:
-    if value == 0 or not math.isfinite(value):
-        return value
-    exponent = math.floor(math.log10(abs(value)) + _OFFSET)
-    return [exponent, math.floor(value / 10.0 ** (exponent - 6) + _OFFSET)]
-
-
-def _canonical(value: Any) -> Any:
-    if isinstance(value, float):
-        return _float(value)
-    if isinstance(value, list):
-        return [_canonical(v) for v in value]
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat()
-    return value if value is None or isinstance(value, int | str | bool) else str(value)
-
-
 def digest(path: Path) -> dict[str, dict[str, Any]]:
     result = {}
     with duckdb.connect(str(path), read_only=True) as conn:
         for table, columns in TABLES.items():
             rows = conn.execute(f"SELECT {columns} FROM {table}").fetchall()
-            lines = sorted(json.dumps(_canonical(list(row)), ensure_ascii=False) for row in rows)
+            lines = sorted(json.dumps(canonical(list(row)), ensure_ascii=False) for row in rows)
             result[table] = {
                 "rows": len(rows),
                 "sha256": hashlib.sha256("\n".join(lines).encode()).hexdigest(),

@@ -19,6 +19,7 @@ from dagster import (
 )
 from dagster_duckdb import DuckDBResource
 
+from ..business_hours import BusinessHours
 from ..partitions import DUCKDB_POOL
 from ..settings import Settings
 from ..warehouse.io import one_row, transaction
@@ -118,6 +119,29 @@ _FACTS = f"""
 """
 
 
+def add_business_seconds(conn: duckdb.DuckDBPyConnection, schedule: BusinessHours) -> None:
+    """Fill waits.business_seconds: the overlap of each wait with the opening spans of the
+    days it covers (a range join; spans are generated for the waits' dates only)."""
+    bounds = one_row(conn, "SELECT min(opened_at), max(closed_at) FROM waits")
+    if bounds[0] is None:
+        return
+    spans = schedule.spans_between(bounds[0], bounds[1])
+    conn.register(
+        "open_spans",
+        pa.table(
+            {
+                "opened_at": pa.array([s for s, _ in spans], UTC_TS),
+                "closed_at": pa.array([e for _, e in spans], UTC_TS),
+            }
+        ),
+    )
+    try:
+        for statement in _BUSINESS_SECONDS:
+            conn.execute(statement)
+    finally:
+        conn.unregister("open_spans")
+
+
 @dataclass(frozen=True)
 class FactsWritten:
     conversations: int
@@ -132,23 +156,7 @@ def write_conversation_facts(
     conn.execute(f"CREATE OR REPLACE TEMP TABLE waits AS {_WAITS}")
     schedule = settings.business_hours
     if schedule is not None:
-        bounds = one_row(conn, "SELECT min(opened_at), max(closed_at) FROM waits")
-        if bounds and bounds[0] is not None:
-            spans = schedule.spans_between(bounds[0], bounds[1])
-            conn.register(
-                "open_spans",
-                pa.table(
-                    {
-                        "opened_at": pa.array([s for s, _ in spans], UTC_TS),
-                        "closed_at": pa.array([e for _, e in spans], UTC_TS),
-                    }
-                ),
-            )
-            try:
-                for statement in _BUSINESS_SECONDS:
-                    conn.execute(statement)
-            finally:
-                conn.unregister("open_spans")
+        add_business_seconds(conn, schedule)
     with transaction(conn):
         conn.execute(
             "DELETE FROM conversation_facts WHERE day BETWEEN ? AND ?", [first_day, last_day]

@@ -1,6 +1,5 @@
-"""Threads into conversations, and the response-time facts of a conversation (DESIGN.md 5).
-
-Pure functions over plain records, so every definition is tested by hand without a database.
+"""The row-by-row Python implementation the SQL data flow replaced (issue 9), kept as the
+reference that property tests compare the SQL with. Not used by the pipeline.
 """
 
 from __future__ import annotations
@@ -11,8 +10,8 @@ from datetime import UTC, date, datetime, timedelta
 from statistics import fmean
 from zoneinfo import ZoneInfo
 
-from powerpulse_pipeline.ingest.records import AGENT, CUSTOMER
 from powerpulse_pipeline.business_hours import BusinessHours
+from powerpulse_pipeline.ingest.records import AGENT, CUSTOMER
 
 
 @dataclass(frozen=True)
@@ -151,7 +150,7 @@ def response_facts(
         first_response = seconds[0]
     business: list[float] | None = None
     if business_hours is not None:
-        business = [business_hours.seconds_between(opened, closed) for opened, closed in waits]
+        business = [seconds_between(business_hours, opened, closed) for opened, closed in waits]
     return ResponseFacts(
         customer_messages=customer,
         agent_messages=agent,
@@ -164,3 +163,14 @@ def response_facts(
         avg_response_business_seconds=fmean(business) if business else None,
         response_business_seconds_total=sum(business) if business is not None else None,
     )
+
+
+def seconds_between(hours: BusinessHours, start: datetime, end: datetime) -> float:
+    """Open time between two instants; elapsed real time, so DST days count as they are."""
+    if end <= start:
+        return 0.0
+    total = 0.0
+    for opened, closed in hours.spans_between(start, end):
+        overlap = min(closed, end) - max(opened, start)
+        total += max(0.0, overlap.total_seconds())
+    return total
