@@ -13,6 +13,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .business_hours import BusinessHours, ScheduleError
+from .scoring import defaults as scorer_defaults
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -44,13 +45,13 @@ class Settings:
     session_gap: timedelta = timedelta(hours=24)
     autoresponse_patterns: tuple[str, ...] = ("*977#",)
     page_names: tuple[str, ...] = ()
-    scorer: str = "auto"
-    llm_model: str = "gpt-4o-mini"
-    llm_concurrency: int = 32
+    scorer: str = scorer_defaults.MODE
+    llm_model: str = scorer_defaults.MODEL
+    llm_concurrency: int = scorer_defaults.CONCURRENCY
     llm_rpm: float | None = None
     llm_tpm: float | None = None
-    llm_timeout_seconds: float = 60.0
-    llm_max_attempts: int = 6
+    llm_timeout_seconds: float = scorer_defaults.TIMEOUT_SECONDS
+    llm_max_attempts: int = scorer_defaults.MAX_ATTEMPTS
     llm_prices: str = ""
     mask_pii: bool = True
     topics: tuple[str, ...] = ()
@@ -125,13 +126,19 @@ class Settings:
             ) from exc
 
         gap_hours = _positive_number(env, "POWERPULSE_SESSION_GAP_HOURS", "24", float)
-        concurrency = _positive_number(env, "POWERPULSE_LLM_CONCURRENCY", "32", int)
+        concurrency = _positive_number(
+            env, "POWERPULSE_LLM_CONCURRENCY", str(scorer_defaults.CONCURRENCY), int
+        )
 
         rpm = _optional_number(env, "POWERPULSE_LLM_RPM")
         tpm = _optional_number(env, "POWERPULSE_LLM_TPM")
-        timeout = _positive_number(env, "POWERPULSE_LLM_TIMEOUT_SECONDS", "60", float)
-        attempts = _positive_number(env, "POWERPULSE_LLM_MAX_ATTEMPTS", "6", int)
-        mask = get("POWERPULSE_MASK_PII", "true").lower()
+        timeout = _positive_number(
+            env, "POWERPULSE_LLM_TIMEOUT_SECONDS", str(scorer_defaults.TIMEOUT_SECONDS), float
+        )
+        attempts = _positive_number(
+            env, "POWERPULSE_LLM_MAX_ATTEMPTS", str(scorer_defaults.MAX_ATTEMPTS), int
+        )
+        mask = get("POWERPULSE_MASK_PII", str(scorer_defaults.MASK_PII)).lower()
         if mask not in {"true", "false", "1", "0", "yes", "no"}:
             raise SettingsError(f"POWERPULSE_MASK_PII={mask!r} must be true or false")
 
@@ -150,7 +157,7 @@ class Settings:
                     )
                 ) from exc
 
-        scorer = get("POWERPULSE_SCORER", "auto").lower()
+        scorer = get("POWERPULSE_SCORER", scorer_defaults.MODE).lower()
         if scorer not in {"auto", "openai", "offline"}:
             raise SettingsError(
                 f"POWERPULSE_SCORER={scorer!r} must be one of auto, openai, offline"
@@ -167,7 +174,7 @@ class Settings:
             autoresponse_patterns=_split_list(get("POWERPULSE_AUTORESPONSE_PATTERNS", "*977#")),
             page_names=_split_list(env.get("POWERPULSE_PAGE_NAMES", "")),
             scorer=scorer,
-            llm_model=get("POWERPULSE_LLM_MODEL", "gpt-4o-mini"),
+            llm_model=get("POWERPULSE_LLM_MODEL", scorer_defaults.MODEL),
             llm_concurrency=concurrency,
             llm_rpm=rpm,
             llm_tpm=tpm,

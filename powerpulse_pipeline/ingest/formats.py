@@ -7,9 +7,12 @@
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from json.decoder import scanstring
 from typing import Any
 
 from . import fields
@@ -17,7 +20,6 @@ from .records import (
     AGENT,
     CUSTOMER,
     ParseResult,
-    RawMessage,
     RejectedFile,
     has_lone_surrogate,
     message_key,
@@ -37,10 +39,11 @@ _SHAPES_HELP = (
 )
 
 
-@dataclass
+@dataclass(slots=True)
 class _Candidate:
     chat_id: str
-    location: str
+    where: str  # JSON path of the array holding it
+    index: int
     sent_at: datetime
     text: str | None
     message_id: str | None
@@ -51,6 +54,10 @@ class _Candidate:
     marked_bot: bool
     side_from_page_name: bool = False
 
+    @property
+    def location(self) -> str:
+        return f"{self.where}[{self.index}]"
+
 
 def parse_export(raw: bytes, page_names: tuple[str, ...] = ()) -> ParseResult:
     if not raw.strip():
@@ -59,8 +66,22 @@ def parse_export(raw: bytes, page_names: tuple[str, ...] = ()) -> ParseResult:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise RejectedFile(f"not UTF-8 text: invalid byte at offset {exc.start}") from exc
+    names = frozenset(name.casefold() for name in page_names)
     try:
-        document = json.loads(text, parse_int=_parse_int)
+        try:
+            # The grouped format, by far the largest, is read one thread at a time: memory
+            # holds one thread's objects, not the whole document's.
+            result, candidates = _parse_grouped(_top_level_members(text))
+        except _NotGrouped:
+            document = _DECODER.decode(text)
+            fmt = detect_format(document)
+            if fmt == DYI:
+                result, candidates = _parse_dyi(document, names)
+            elif fmt == GRAPH:
+                result, candidates = _parse_graph(document)
+            else:
+                result, candidates = _parse_grouped(iter(document.items()))
+            del document
     except json.JSONDecodeError as exc:
         raise RejectedFile(
             f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
@@ -71,16 +92,7 @@ def parse_export(raw: bytes, page_names: tuple[str, ...] = ()) -> ParseResult:
             "hundreds of levels deep); no chat export looks like this"
         ) from exc
 
-    names = frozenset(name.casefold() for name in page_names)
-    fmt = detect_format(document)
-    if fmt == DYI:
-        result, candidates = _parse_dyi(document, names)
-    elif fmt == GRAPH:
-        result, candidates = _parse_graph(document)
-    else:
-        result, candidates = _parse_grouped(document)
-
-    if not candidates:
+    if not candidates and not result.columns:
         checked = sum(result.skipped.values())
         where = "; ".join(result.skipped_summary()) or "the file holds no messages"
         if set(result.skipped) - {NO_TIME}:
@@ -91,34 +103,91 @@ def parse_export(raw: bytes, page_names: tuple[str, ...] = ()) -> ParseResult:
         )
     _resolve_sides(candidates, names, result)
     for cand in candidates:
-        if cand.side is None:
-            continue
-        human_business = cand.side == AGENT and not cand.marked_bot
-        agent_name = cand.agent_name
-        if agent_name is None and human_business and not cand.side_from_page_name:
-            agent_name = cand.display_name
-        result.messages.append(
-            RawMessage(
-                chat_id=cand.chat_id,
-                message_key=message_key(
-                    cand.chat_id, cand.message_id, cand.sent_at, cand.side, cand.text
-                ),
-                message_id=cand.message_id,
-                sent_at=cand.sent_at,
-                sender_role=cand.side,
-                sender_name=cand.display_name,
-                agent_name=agent_name,
-                text=cand.text,
-                marked_bot=cand.marked_bot,
-            )
-        )
-    if not result.messages:
+        _keep(cand, result)
+    if not result.columns:
         raise RejectedFile(
             "no message says which side sent it: "
             + "; ".join(result.skipped_summary())
             + ". Set POWERPULSE_PAGE_NAMES to the Page's sender names or ids"
         )
     return result
+
+
+def _keep(cand: _Candidate, result: ParseResult) -> None:
+    """Store a candidate whose side is known (those still unknown are skipped, counted)."""
+    if cand.side is None:
+        return
+    agent_name = cand.agent_name
+    if (
+        agent_name is None
+        and cand.side == AGENT
+        and not cand.marked_bot
+        and not cand.side_from_page_name
+    ):
+        agent_name = cand.display_name
+    result.columns.append(
+        cand.chat_id,
+        message_key(cand.chat_id, cand.message_id, cand.sent_at, cand.side, cand.text),
+        cand.message_id,
+        cand.sent_at,
+        cand.side,
+        cand.display_name,
+        agent_name,
+        cand.text,
+        cand.marked_bot,
+    )
+
+
+class _NotGrouped(Exception):
+    """The document must be read whole: another format, or a shape streaming would change."""
+
+
+_WHITESPACE = re.compile(r"[ \t\n\r]*")
+# Top-level keys that may make a document a DYI thread or a Graph API response.
+_OTHER_FORMAT_KEYS = frozenset({"participants", "messages", "data"})
+
+
+def _top_level_members(text: str) -> Iterator[tuple[str, Any]]:
+    """(key, value) of the top-level object, one at a time, as json.loads would read them.
+
+    Raises _NotGrouped (before yielding anything for a first member that is not a thread)
+    when the document is not a plain grouped export, so it is read whole instead; the same
+    JSON errors as json.loads otherwise.
+    """
+    index = _WHITESPACE.match(text, 0).end()
+    if not text.startswith("{", index):
+        raise _NotGrouped
+    seen: set[str] = set()
+    index = _WHITESPACE.match(text, index + 1).end()
+    if text.startswith("}", index):
+        raise _NotGrouped  # an empty object: rejected by the whole-document path
+    while True:
+        if not text.startswith('"', index):
+            raise json.JSONDecodeError(
+                "Expecting property name enclosed in double quotes", text, index
+            )
+        key, index = scanstring(text, index + 1)
+        if key in seen or key in _OTHER_FORMAT_KEYS:
+            raise _NotGrouped  # duplicate keys and format markers: json.loads decides
+        seen.add(key)
+        index = _WHITESPACE.match(text, index).end()
+        if not text.startswith(":", index):
+            raise json.JSONDecodeError("Expecting ':' delimiter", text, index)
+        index = _WHITESPACE.match(text, index + 1).end()
+        value, index = _DECODER.raw_decode(text, index)
+        if len(seen) == 1 and not isinstance(value, list):
+            raise _NotGrouped
+        yield key, value
+        index = _WHITESPACE.match(text, index).end()
+        if text.startswith(",", index):
+            index = _WHITESPACE.match(text, index + 1).end()
+            continue
+        if text.startswith("}", index):
+            break
+        raise json.JSONDecodeError("Expecting ',' delimiter", text, index)
+    end = _WHITESPACE.match(text, index + 1).end()
+    if end != len(text):
+        raise json.JSONDecodeError("Extra data", text, end)
 
 
 class HugeNumber:
@@ -133,8 +202,7 @@ def _parse_int(literal: str) -> int | HugeNumber:
     return int(literal) if len(literal) <= _MAX_INT_DIGITS else HugeNumber()
 
 
-def _unstorable_text(values: tuple[str | None, ...]) -> bool:
-    return any(value is not None and has_lone_surrogate(value) for value in values)
+_DECODER = json.JSONDecoder(parse_int=_parse_int)
 
 
 def detect_format(document: Any) -> str:
@@ -161,14 +229,14 @@ def detect_format(document: Any) -> str:
 
 
 def _candidate(
-    msg: Any, chat_id: str, location: str, result: ParseResult, repair: bool = False
+    msg: Any, chat_id: str, where: str, index: int, result: ParseResult, repair: bool = False
 ) -> _Candidate | None:
     if not isinstance(msg, dict):
-        result.skip("message is not a JSON object", location)
+        result.skip("message is not a JSON object", f"{where}[{index}]")
         return None
     sent_at = fields.message_time(msg)
     if sent_at is None:
-        result.skip(NO_TIME, location)
+        result.skip(NO_TIME, f"{where}[{index}]")
         return None
     text = fields.message_text(msg)
     display = fields.sender_display_name(msg)
@@ -176,42 +244,54 @@ def _candidate(
         text = fields.repair_mojibake(text) if text else text
         display = fields.repair_mojibake(display) if display else display
     explicit = fields.explicit_side(msg)
+    identities = fields.sender_identities(msg)
     cand = _Candidate(
         chat_id=chat_id,
-        location=location,
+        where=where,
+        index=index,
         sent_at=sent_at,
         text=text,
         message_id=fields.message_id(msg),
-        identities=tuple(
-            fields.repair_mojibake(i) if repair else i for i in fields.sender_identities(msg)
-        ),
+        identities=tuple(fields.repair_mojibake(i) for i in identities) if repair else identities,
         display_name=display,
         agent_name=fields.explicit_agent_name(msg),
         side=explicit[0] if explicit else None,
         marked_bot=explicit[1] if explicit else False,
     )
-    if _unstorable_text(
-        (chat_id, text, cand.message_id, display, cand.agent_name, *cand.identities)
+    if has_lone_surrogate(
+        chat_id, text, cand.message_id, display, cand.agent_name, *cand.identities
     ):
-        result.skip("text, id or name holds a lone UTF-16 surrogate (broken \\u escape)", location)
+        result.skip(
+            "text, id or name holds a lone UTF-16 surrogate (broken \\u escape)",
+            f"{where}[{index}]",
+        )
         return None
     return cand
 
 
-def _parse_grouped(document: dict[str, Any]) -> tuple[ParseResult, list[_Candidate]]:
+def _parse_grouped(
+    members: Iterator[tuple[str, Any]],
+) -> tuple[ParseResult, list[_Candidate]]:
+    """Messages whose side the export states go straight to columns; the rest wait for
+    _resolve_sides, which needs every thread."""
     result = ParseResult(format=GROUPED)
-    candidates: list[_Candidate] = []
-    for chat_id, thread in document.items():
+    undecided: list[_Candidate] = []
+    for chat_id, thread in members:
         where = f"$[{printable(json.dumps(chat_id, ensure_ascii=False))}]"
         if not isinstance(thread, list):
             result.skip("thread is not an array of messages", where)
             continue
         result.threads += 1
+        chat = str(chat_id)
         for index, msg in enumerate(thread):
-            cand = _candidate(msg, str(chat_id), f"{where}[{index}]", result)
-            if cand:
-                candidates.append(cand)
-    return result, candidates
+            cand = _candidate(msg, chat, where, index, result)
+            if cand is None:
+                continue
+            if cand.side is None:
+                undecided.append(cand)
+            else:
+                _keep(cand, result)
+    return result, undecided
 
 
 def _parse_graph(document: dict[str, Any]) -> tuple[ParseResult, list[_Candidate]]:
@@ -228,7 +308,7 @@ def _parse_graph(document: dict[str, Any]) -> tuple[ParseResult, list[_Candidate
             continue
         result.threads += 1
         for m_index, msg in enumerate(messages):
-            cand = _candidate(msg, str(chat_id), f"{where}.messages.data[{m_index}]", result)
+            cand = _candidate(msg, str(chat_id), f"{where}.messages.data", m_index, result)
             if cand:
                 candidates.append(cand)
     return result, candidates
@@ -249,7 +329,7 @@ def _parse_dyi(
     candidates = [
         cand
         for index, msg in enumerate(document["messages"])
-        if (cand := _candidate(msg, chat_id, f"$.messages[{index}]", result, repair=True))
+        if (cand := _candidate(msg, chat_id, "$.messages", index, result, repair=True))
     ]
     senders = sorted({c.display_name for c in candidates if c.display_name})
     business = {name for name in senders if name.casefold() in page_names}

@@ -6,6 +6,7 @@ import hashlib
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 CUSTOMER = "customer"
 AGENT = "agent"
@@ -15,10 +16,10 @@ class RejectedFile(ValueError):
     """The whole file is unusable; the message says what is wrong and where."""
 
 
-def has_lone_surrogate(text: str) -> bool:
+def has_lone_surrogate(*texts: str | None) -> bool:
     """JSON may escape half of a UTF-16 pair (\\ud800); such text cannot be stored."""
     try:
-        text.encode("utf-8")
+        "".join(t for t in texts if t).encode("utf-8")
     except UnicodeEncodeError:
         return True
     return False
@@ -42,6 +43,9 @@ class RawMessage:
     marked_bot: bool  # the export itself says a bot or an app sent it
 
 
+RAW_MESSAGE_FIELDS = tuple(RawMessage.__dataclass_fields__)
+
+
 def message_key(
     chat_id: str, message_id: str | None, sent_at: datetime, role: str, text: str | None
 ) -> str:
@@ -54,14 +58,66 @@ def message_key(
     return f"h:{digest[:20]}"
 
 
+class MessageColumns:
+    """Parsed messages column by column, the shape Arrow and DuckDB take: a million messages
+    cost a few lists, not a million objects."""
+
+    def __init__(self) -> None:
+        self.columns: dict[str, list[Any]] = {name: [] for name in RAW_MESSAGE_FIELDS}
+        (
+            self._chat_id,
+            self._message_key,
+            self._message_id,
+            self._sent_at,
+            self._sender_role,
+            self._sender_name,
+            self._agent_name,
+            self._text,
+            self._marked_bot,
+        ) = (column.append for column in self.columns.values())
+
+    def append(
+        self,
+        chat_id: str,
+        message_key: str,
+        message_id: str | None,
+        sent_at: datetime,
+        sender_role: str,
+        sender_name: str | None,
+        agent_name: str | None,
+        text: str | None,
+        marked_bot: bool,
+    ) -> None:
+        self._chat_id(chat_id)
+        self._message_key(message_key)
+        self._message_id(message_id)
+        self._sent_at(sent_at)
+        self._sender_role(sender_role)
+        self._sender_name(sender_name)
+        self._agent_name(agent_name)
+        self._text(text)
+        self._marked_bot(marked_bot)
+
+    def __len__(self) -> int:
+        return len(self.columns["chat_id"])
+
+    def rows(self) -> list[RawMessage]:
+        return [RawMessage(*values) for values in zip(*self.columns.values(), strict=True)]
+
+
 @dataclass
 class ParseResult:
     format: str
-    messages: list[RawMessage] = field(default_factory=list)
+    columns: MessageColumns = field(default_factory=MessageColumns)
     threads: int = 0
     skipped: Counter[str] = field(default_factory=Counter)
     first_skip_location: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+
+    @property
+    def messages(self) -> list[RawMessage]:
+        """As objects, for tests and small files; the pipeline uses `columns`."""
+        return self.columns.rows()
 
     def skip(self, reason: str, location: str, count: int = 1) -> None:
         self.skipped[reason] += count

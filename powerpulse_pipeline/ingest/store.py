@@ -7,12 +7,14 @@ from datetime import date, datetime, timedelta
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..settings import Settings
+from ..warehouse.io import one_row
 from ..warehouse.sessions import sessionized
-from ..warehouse.tables import RAW_MESSAGES
+from ..warehouse.tables import RAW_MESSAGES, UTC_TS
 from .formats import parse_export
-from .records import ParseResult, RawMessage, RejectedFile, printable
+from .records import RAW_MESSAGE_FIELDS, MessageColumns, ParseResult, RejectedFile, printable
 
 INGESTED = "ingested"
 REJECTED = "rejected"
@@ -52,6 +54,7 @@ def ingest_export(
     outcome = FileOutcome(key=key, relpath=relpath, sha256=sha256, status=INGESTED)
     try:
         parsed = parse_export(raw, settings.page_names)
+        in_file = len(parsed.columns)
         kept = _within_dates(parsed, settings, now)
     except RejectedFile as exc:
         outcome.status = REJECTED
@@ -61,42 +64,42 @@ def ingest_export(
 
     outcome.format = parsed.format
     outcome.threads = parsed.threads
-    outcome.messages_in_file = len(parsed.messages)
+    outcome.messages_in_file = in_file
     outcome.skipped = sum(parsed.skipped.values())
     outcome.skipped_detail = [printable(line) for line in parsed.skipped_summary()]
     outcome.warnings = [printable(line) for line in parsed.warnings]
-    rows = [
-        {
-            **{name: getattr(msg, name) for name in RawMessage.__dataclass_fields__},
-            "source_file": relpath,
-            "file_key": key,
-            "ingested_at": now,
-        }
-        for msg in kept
-    ]
     # One file may repeat a message, and earlier files may hold it: store each once.
-    conn.register("incoming_raw", pa.Table.from_pylist(rows, schema=RAW_MESSAGES.arrow_schema()))
+    conn.register("incoming_raw", kept)
     try:
         conn.execute(
             "CREATE OR REPLACE TEMP TABLE new_raw AS SELECT DISTINCT ON (chat_id, message_key) "
-            "i.* FROM incoming_raw i ANTI JOIN raw_messages r USING (chat_id, message_key)"
+            "i.*, $source_file AS source_file, $file_key AS file_key, $now AS ingested_at "
+            "FROM incoming_raw i ANTI JOIN raw_messages r USING (chat_id, message_key)",
+            {"source_file": relpath, "file_key": key, "now": now},
         )
     finally:
         conn.unregister("incoming_raw")
-    inserted = conn.execute("INSERT INTO raw_messages BY NAME SELECT * FROM new_raw").fetchone()
-    outcome.new_messages = int(inserted[0]) if inserted else 0
+    del kept, parsed
+    inserted = one_row(conn, "INSERT INTO raw_messages BY NAME SELECT * FROM new_raw")
+    outcome.new_messages = int(inserted[0])
     outcome.days_touched = touched_days(conn, settings) if outcome.new_messages else []
     conn.execute("DROP TABLE new_raw")
     record_file(conn, outcome, now)
     return outcome
 
 
-def _within_dates(parsed: ParseResult, settings: Settings, now: datetime) -> list[RawMessage]:
+_PARSED_SCHEMA = pa.schema([f for f in RAW_MESSAGES.arrow_schema() if f.name in RAW_MESSAGE_FIELDS])
+
+
+def _within_dates(parsed: ParseResult, settings: Settings, now: datetime) -> pa.Table:
+    """The parsed messages as Arrow, those outside [POWERPULSE_START_DATE, now] skipped."""
     start = datetime.combine(settings.start_date, datetime.min.time(), tzinfo=settings.zone)
     latest = now + FUTURE_TOLERANCE
-    kept = [m for m in parsed.messages if start <= m.sent_at <= latest]
-    early = sum(1 for m in parsed.messages if m.sent_at < start)
-    late = sum(1 for m in parsed.messages if m.sent_at > latest)
+    table = pa.table(parsed.columns.columns, schema=_PARSED_SCHEMA)
+    parsed.columns = MessageColumns()  # the lists are in Arrow now: let them go
+    sent_at = table.column("sent_at")
+    early = pc.sum(pc.less(sent_at, pa.scalar(start, UTC_TS))).as_py() or 0
+    late = pc.sum(pc.greater(sent_at, pa.scalar(latest, UTC_TS))).as_py() or 0
     if early:
         setting = f"POWERPULSE_START_DATE={settings.start_date}"
         parsed.skip(f"dated before {setting}", "(date filter)", early)
@@ -107,13 +110,19 @@ def _within_dates(parsed: ParseResult, settings: Settings, now: datetime) -> lis
     if late:
         parsed.skip("dated in the future", "(date filter)", late)
         parsed.warnings.append(f"{late} messages are dated in the future and were skipped")
-    if not kept:
+    if early + late == table.num_rows:
         raise RejectedFile(
-            f"none of the {len(parsed.messages)} messages falls between POWERPULSE_START_DATE="
+            f"none of the {table.num_rows} messages falls between POWERPULSE_START_DATE="
             f"{settings.start_date} ({settings.timezone}) and now; change the setting or the "
             "file and drop it again"
         )
-    return kept
+    if early or late:
+        inside = pc.and_(
+            pc.greater_equal(sent_at, pa.scalar(start, UTC_TS)),
+            pc.less_equal(sent_at, pa.scalar(latest, UTC_TS)),
+        )
+        table = table.filter(inside)
+    return table
 
 
 def touched_days(conn: duckdb.DuckDBPyConnection, settings: Settings) -> list[date]:

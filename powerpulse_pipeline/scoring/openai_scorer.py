@@ -32,6 +32,7 @@ from tenacity import (
 )
 
 from ..ingest.records import CUSTOMER
+from . import defaults
 from .base import FAILED, SCORED, ScoreRecord, ScoringStats, Transcript
 from .llm_output import SchemaViolation, parse_reply, response_format
 from .pii import mask_pii
@@ -54,12 +55,12 @@ class OpenAISettings:
     model: str
     concurrency: int
     topics: tuple[str, ...]
-    mask_pii: bool = True
+    mask_pii: bool = defaults.MASK_PII
     rpm: float | None = None
     tpm: float | None = None
-    timeout_seconds: float = 60.0
-    max_attempts: int = 6
-    max_seconds_per_conversation: float = 300.0
+    timeout_seconds: float = defaults.TIMEOUT_SECONDS
+    max_attempts: int = defaults.MAX_ATTEMPTS
+    max_seconds_per_conversation: float = defaults.MAX_SECONDS_PER_CONVERSATION
     price: Price | None = None
     progress_seconds: float = PROGRESS_EVERY_SECONDS
 

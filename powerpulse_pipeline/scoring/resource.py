@@ -6,6 +6,7 @@ import os
 
 from dagster import ConfigurableResource
 
+from . import defaults
 from .base import Scorer
 from .offline import OfflineScorer
 from .openai_scorer import OpenAIScorer, OpenAISettings
@@ -25,14 +26,14 @@ class ScorerResource(ConfigurableResource):
     so they never show in the UI, in run config or in metadata.
     """
 
-    mode: str = "auto"
-    model: str = "gpt-4o-mini"
-    concurrency: int = 32
+    mode: str = defaults.MODE
+    model: str = defaults.MODEL
+    concurrency: int = defaults.CONCURRENCY
     rpm: float | None = None
     tpm: float | None = None
-    timeout_seconds: float = 60.0
-    max_attempts: int = 6
-    mask_pii: bool = True
+    timeout_seconds: float = defaults.TIMEOUT_SECONDS
+    max_attempts: int = defaults.MAX_ATTEMPTS
+    mask_pii: bool = defaults.MASK_PII
     topics: list[str] = []
     prices_json: str = ""
 

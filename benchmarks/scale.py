@@ -1,0 +1,293 @@
+"""A million messages from drop to metrics, through the real sensors and jobs.
+
+    .venv/bin/python benchmarks/scale.py [--threads 77000] [--small-threads 100]
+    .venv/bin/python benchmarks/scale.py --make-dev     # the same drop under `dagster dev`
+
+Generates its own grouped export (samples.dialogues.generate_history: every conversation
+with its own account numbers and details, so the score cache gets no help real chats would
+not give), then on a persistent temporary Dagster instance ticks the inbox sensor, runs the
+ingest run, ticks the days sensor and runs the daily run, with the offline scorer. Prints:
+- the bound, measured in the same process: json.loads of the file, its messages flattened
+  to Arrow, one DuckDB insert, one GROUP BY per day; the least any pipeline must do;
+- each step's seconds (from the run's own events), the whole path, and whole / bound;
+- the peak RSS of this process and of its children (scorer workers);
+- then a small export (--small-threads threads on one day) dropped on top of the million
+  stored messages: seconds from the drop to its day's metrics.
+With --make-dev, `dagster dev` runs on a temporary DAGSTER_HOME with deploy/dagster.yaml and
+the export is dropped into its inbox; the time is from the drop until the analysts' copy
+holds every day, and the peak RSS is of the largest process of `dagster dev`'s tree.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from powerpulse_pipeline.samples.dialogues import generate_history  # noqa: E402
+from powerpulse_pipeline.samples.formats import grouped_export  # noqa: E402
+
+FIRST_DAY = datetime(2025, 1, 6, 0, 0, tzinfo=UTC)
+DAYS = 90
+
+
+def write_export(
+    path: Path, threads: int, seed: int, days: int, first_day: datetime, conversations: int = 3
+) -> int:
+    history = generate_history(
+        threads=threads,
+        first_day=first_day,
+        days=days,
+        seed=seed,
+        max_conversations=conversations,
+    )
+    document = grouped_export(history)
+    path.write_text(json.dumps(document, ensure_ascii=False), encoding="utf-8")
+    return sum(len(t.lines) for t in history)
+
+
+def cached_export(threads: int) -> tuple[Path, int]:
+    path = Path(tempfile.gettempdir()) / f"powerpulse-scale-{threads}.json"
+    count_file = path.with_suffix(".count")
+    if not path.exists() or not count_file.exists():
+        count = write_export(path, threads, seed=9, days=DAYS, first_day=FIRST_DAY)
+        count_file.write_text(str(count))
+    return path, int(count_file.read_text())
+
+
+def bound_seconds(path: Path) -> float:
+    """json.loads + flatten to Arrow + one insert + one GROUP BY per day."""
+    started = time.perf_counter()
+    document = json.loads(path.read_bytes())
+    chat, ms, text, role = [], [], [], []
+    for chat_id, messages in document.items():
+        for m in messages:
+            chat.append(chat_id)
+            ms.append(m.get("timestamp_ms") or 0)
+            text.append(m.get("message") or m.get("text"))
+            role.append(m.get("role") or m.get("sender_type"))
+    flat = pa.table({"chat_id": chat, "ms": ms, "text": text, "role": role})
+    with duckdb.connect() as conn:
+        conn.register("flat", flat)
+        conn.execute("CREATE TABLE m AS SELECT * FROM flat")
+        conn.execute(
+            "SELECT (to_timestamp(ms / 1000))::DATE AS day, count(*), count(DISTINCT chat_id) "
+            "FROM m GROUP BY day"
+        ).fetchall()
+    return time.perf_counter() - started
+
+
+def peak_rss_mb() -> tuple[float, float]:
+    me = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return me, children
+
+
+def step_seconds(instance, run_id: str) -> dict[str, float]:
+    from dagster import DagsterEventType
+
+    started: dict[str, float] = {}
+    seconds: dict[str, float] = {}
+    for record in instance.all_logs(run_id):
+        event = record.dagster_event
+        if event is None or event.step_key is None:
+            continue
+        if event.event_type == DagsterEventType.STEP_START:
+            started[event.step_key] = record.timestamp
+        elif event.event_type == DagsterEventType.STEP_SUCCESS:
+            seconds[event.step_key] = record.timestamp - started[event.step_key]
+    return seconds
+
+
+def in_process(args: argparse.Namespace, export: Path, messages: int, bound: float) -> None:
+    import logging
+
+    from dagster import instance_for_test
+
+    from powerpulse_pipeline.pipeline import DAILY_JOB, INGEST_JOB, build_definitions
+    from powerpulse_pipeline.settings import Settings
+    from powerpulse_pipeline_tests.harness import SensorDriver
+
+    logging.getLogger("dagster").setLevel(logging.WARNING)
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = Settings.from_env(
+            {"POWERPULSE_DATA_DIR": f"{tmp}/data", "POWERPULSE_SCORER": "offline"}
+        )
+        Path(tmp, "home").mkdir()
+        with instance_for_test(temp_dir=f"{tmp}/home") as instance:
+            driver = SensorDriver(build_definitions(settings), instance)
+            shutil.copy(export, settings.inbox_dir / "history.json")
+            os.utime(settings.inbox_dir / "history.json", (0, 0))
+            started = time.perf_counter()
+            files = driver.tick("inbox_sensor")
+            driver.execute(INGEST_JOB, files)
+            ingest_wall = time.perf_counter() - started
+            days = driver.tick("touched_days_sensor")
+            driver.execute(DAILY_JOB, days)
+            whole = time.perf_counter() - started
+            runs = instance.get_runs()
+            steps: dict[str, float] = {}
+            for run in reversed(runs):
+                steps.update(step_seconds(instance, run.run_id))
+            me, children = peak_rss_mb()
+            print(f"export: {messages:,} messages, {export.stat().st_size / 1e6:.0f} MB")
+            print(f"bound (same process): {bound:.2f} s")
+            print(f"ingest run wall: {ingest_wall:.2f} s")
+            for step, secs in steps.items():
+                print(f"  {step:<22} {secs:7.2f} s")
+            print(f"whole path: {whole:.2f} s   ratio to bound: {whole / bound:.1f}x")
+            print(f"peak RSS: this process {me:.0f} MB, largest child {children:.0f} MB")
+            with duckdb.connect(str(settings.duckdb_path), read_only=True) as conn:
+                conversations = conn.execute("SELECT count(*) FROM conversations").fetchall()
+            print(f"conversations: {conversations[0][0]:,}")
+
+            small_day = FIRST_DAY + timedelta(days=DAYS + 2)
+            small = Path(tmp) / "small.json"
+            count = write_export(
+                small, args.small_threads, seed=77, days=1, first_day=small_day, conversations=1
+            )
+            shutil.copy(small, settings.inbox_dir / "small.json")
+            os.utime(settings.inbox_dir / "small.json", (0, 0))
+            started = time.perf_counter()
+            driver.execute(INGEST_JOB, driver.tick("inbox_sensor"))
+            driver.execute(DAILY_JOB, driver.tick("touched_days_sensor"))
+            small_seconds = time.perf_counter() - started
+            print(
+                f"small export ({args.small_threads} threads, {count} messages, one day) "
+                f"on top: {small_seconds:.2f} s from drop to metrics (runs only; the sensors' "
+                "intervals add up to 30 s + 30 s under dagster dev)"
+            )
+
+
+def process_tree_rss_mb(root: int) -> dict[int, float]:
+    """RSS of root and its descendants, from /proc."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, float] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+            status = Path(f"/proc/{entry}/status").read_text()
+        except OSError:
+            continue
+        children.setdefault(int(stat[1]), []).append(int(entry))
+        for line in status.splitlines():
+            if line.startswith("VmRSS:"):
+                rss[int(entry)] = int(line.split()[1]) / 1024
+    found: dict[int, float] = {}
+    todo = [root]
+    while todo:
+        pid = todo.pop()
+        found[pid] = rss.get(pid, 0.0)
+        todo.extend(children.get(pid, []))
+    return found
+
+
+def under_make_dev(export: Path, messages: int, bound: float, timeout: float) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        home = Path(tmp) / "home"
+        home.mkdir()
+        shutil.copy(ROOT / "deploy" / "dagster.yaml", home / "dagster.yaml")
+        data = Path(tmp) / "data"
+        env = {
+            **os.environ,
+            "DAGSTER_HOME": str(home),
+            "POWERPULSE_DATA_DIR": str(data),
+            "POWERPULSE_SCORER": "offline",
+        }
+        port = "3987"
+        server = subprocess.Popen(
+            [
+                str(ROOT / ".venv/bin/dagster"),
+                "dev",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                port,
+                "-w",
+                str(ROOT / "workspace.yaml"),
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        try:
+            copy = data / "warehouse" / "powerpulse.duckdb"
+            inbox = data / "inbox"
+            deadline = time.monotonic() + 120
+            while not inbox.exists() and time.monotonic() < deadline:
+                time.sleep(1)
+            time.sleep(20)  # let the daemon and sensors settle
+            target = inbox / "history.json"
+            shutil.copy(export, target.with_suffix(".part"))
+            os.replace(target.with_suffix(".part"), target)
+            dropped = time.monotonic()
+            wanted = {FIRST_DAY.date() + timedelta(days=i) for i in range(DAYS)}
+            peak = 0.0
+            done_at = None
+            while time.monotonic() - dropped < timeout:
+                tree = process_tree_rss_mb(server.pid)
+                peak = max(peak, max(tree.values(), default=0.0))
+                if copy.exists():
+                    try:
+                        with duckdb.connect(str(copy), read_only=True) as conn:
+                            days = {
+                                r[0]
+                                for r in conn.execute("SELECT day FROM daily_metrics").fetchall()
+                            }
+                        if wanted <= days:
+                            done_at = time.monotonic()
+                            break
+                    except duckdb.Error:
+                        pass
+                time.sleep(0.5)
+            print(f"export: {messages:,} messages; bound (same run): {bound:.2f} s")
+            if done_at is None:
+                print(f"not complete after {timeout:.0f} s")
+            else:
+                whole = done_at - dropped
+                print(
+                    f"make dev, drop -> analysts' copy complete: {whole:.1f} s, "
+                    f"ratio to bound: {whole / bound:.1f}x"
+                )
+            print(f"peak RSS of the largest dagster dev process: {peak:.0f} MB")
+        finally:
+            os.killpg(server.pid, signal.SIGTERM)
+            server.wait(timeout=60)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--threads", type=int, default=77000)
+    parser.add_argument("--small-threads", type=int, default=100)
+    parser.add_argument("--make-dev", action="store_true")
+    parser.add_argument("--timeout", type=float, default=600)
+    args = parser.parse_args()
+    export, messages = cached_export(args.threads)
+    bound = bound_seconds(export)
+    if args.make_dev:
+        under_make_dev(export, messages, bound, args.timeout)
+    else:
+        in_process(args, export, messages, bound)
+
+
+if __name__ == "__main__":
+    main()
