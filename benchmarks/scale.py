@@ -29,6 +29,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -92,12 +93,6 @@ def bound_seconds(path: Path) -> float:
     return time.perf_counter() - started
 
 
-def peak_rss_mb() -> tuple[float, float]:
-    me = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    return me, children
-
-
 def step_seconds(instance, run_id: str) -> dict[str, float]:
     from dagster import DagsterEventType
 
@@ -112,6 +107,32 @@ def step_seconds(instance, run_id: str) -> dict[str, float]:
         elif event.event_type == DagsterEventType.STEP_SUCCESS:
             seconds[event.step_key] = record.timestamp - started[event.step_key]
     return seconds
+
+
+class PeakSampler:
+    """Largest RSS of any process of this tree (this one and the scorer's workers)."""
+
+    def __init__(self) -> None:
+        self.peak: dict[int, float] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            for pid, rss in process_tree_rss_mb(os.getpid()).items():
+                self.peak[pid] = max(self.peak.get(pid, 0.0), rss)
+            self._stop.wait(0.2)
+
+    def __enter__(self) -> PeakSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def largest_child(self) -> float:
+        return max((v for pid, v in self.peak.items() if pid != os.getpid()), default=0.0)
 
 
 def in_process(args: argparse.Namespace, export: Path, messages: int, bound: float) -> None:
@@ -133,25 +154,27 @@ def in_process(args: argparse.Namespace, export: Path, messages: int, bound: flo
             driver = SensorDriver(build_definitions(settings), instance)
             shutil.copy(export, settings.inbox_dir / "history.json")
             os.utime(settings.inbox_dir / "history.json", (0, 0))
-            started = time.perf_counter()
-            files = driver.tick("inbox_sensor")
-            driver.execute(INGEST_JOB, files)
-            ingest_wall = time.perf_counter() - started
-            days = driver.tick("touched_days_sensor")
-            driver.execute(DAILY_JOB, days)
-            whole = time.perf_counter() - started
+            with PeakSampler() as sampler:
+                started = time.perf_counter()
+                files = driver.tick("inbox_sensor")
+                driver.execute(INGEST_JOB, files)
+                ingest_wall = time.perf_counter() - started
+                days = driver.tick("touched_days_sensor")
+                driver.execute(DAILY_JOB, days)
+                whole = time.perf_counter() - started
             runs = instance.get_runs()
             steps: dict[str, float] = {}
             for run in reversed(runs):
                 steps.update(step_seconds(instance, run.run_id))
-            me, children = peak_rss_mb()
+            me = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            children = sampler.largest_child()
             print(f"export: {messages:,} messages, {export.stat().st_size / 1e6:.0f} MB")
             print(f"bound (same process): {bound:.2f} s")
             print(f"ingest run wall: {ingest_wall:.2f} s")
             for step, secs in steps.items():
                 print(f"  {step:<22} {secs:7.2f} s")
             print(f"whole path: {whole:.2f} s   ratio to bound: {whole / bound:.1f}x")
-            print(f"peak RSS: this process {me:.0f} MB, largest child {children:.0f} MB")
+            print(f"peak RSS: this process {me:.0f} MB, largest scorer worker {children:.0f} MB")
             with duckdb.connect(str(settings.duckdb_path), read_only=True) as conn:
                 conversations = conn.execute("SELECT count(*) FROM conversations").fetchall()
             print(f"conversations: {conversations[0][0]:,}")

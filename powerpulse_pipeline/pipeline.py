@@ -20,6 +20,10 @@ from .settings import Settings
 from .warehouse.publish import adopt_legacy_warehouse
 
 INGEST_JOB = "ingest_files_job"
+
+# A run's process stays small whatever the history: DuckDB spills big sorts and joins to
+# disk beyond this, and no statement relies on insertion order.
+DUCKDB_CONFIG = {"memory_limit": "640MB", "preserve_insertion_order": False}
 DAILY_JOB = "daily_metrics_job"
 
 
@@ -65,7 +69,9 @@ def build_definitions(settings: Settings | None = None) -> Definitions:
             build_days_sensor(daily, daily_job, published.key),
         ],
         resources={
-            "duckdb": DuckDBResource(database=str(settings.work_db_path)),
+            "duckdb": DuckDBResource(
+                database=str(settings.work_db_path), connection_config=DUCKDB_CONFIG
+            ),
             "scorer": ScorerResource(
                 mode=settings.scorer,
                 model=settings.llm_model,

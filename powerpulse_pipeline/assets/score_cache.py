@@ -69,6 +69,11 @@ _TRANSCRIPTS = """
 """
 
 
+# A killed run loses at most this much scoring.
+SAVE_EVERY_SECONDS = 5.0
+SAVE_ROWS = 50_000
+
+
 class ScoringConfig(Config):
     force_rescore: bool = False
 
@@ -119,8 +124,8 @@ def write_scores(
             "WHERE day BETWEEN $first_day AND $last_day), (SELECT count(*) FROM wanted)",
             days,
         )
-        batch = conn.execute(_TRANSCRIPTS, days).to_arrow_table()
-        wanted = conn.execute("SELECT * FROM wanted").to_arrow_table()
+        batch = conn.sql(_TRANSCRIPTS, params=days).to_arrow_table()
+        wanted = conn.sql("SELECT * FROM wanted").to_arrow_table()
     transcripts = [
         Transcript(content_hash, tuple(zip(roles, texts, strict=True)))
         for content_hash, roles, texts in zip(
@@ -135,7 +140,20 @@ def write_scores(
         f"{contents - len(transcripts)} already scored, {len(transcripts)} to score"
     )
 
+    pending: list[ScoreRecord] = []
+    last_saved = time.monotonic()
+
     def save(records: list[ScoreRecord]) -> None:
+        """Buffer results; write them every SAVE_EVERY_SECONDS (or SAVE_ROWS): opening the
+        database for each small batch would cost more than scoring it."""
+        nonlocal last_saved
+        pending.extend(records)
+        if len(pending) >= SAVE_ROWS or time.monotonic() - last_saved >= SAVE_EVERY_SECONDS:
+            write(pending)
+            pending.clear()
+            last_saved = time.monotonic()
+
+    def write(records: list[ScoreRecord]) -> None:
         table = _score_table(records, scorer, datetime.now(UTC))
         with conn_factory() as conn, transaction(conn):
             conn.register("incoming_scores", table)
@@ -150,6 +168,8 @@ def write_scores(
                 conn.unregister("incoming_scores")
 
     stats = scorer.score_all(transcripts, save, log)
+    if pending:
+        write(pending)
     with conn_factory() as conn:
         conn.register("wanted", wanted)
         try:

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import codecs
 import json
 import re
 from collections import Counter
@@ -62,18 +63,18 @@ class _Candidate:
 def parse_export(raw: bytes, page_names: tuple[str, ...] = ()) -> ParseResult:
     if not raw.strip():
         raise RejectedFile(f"the file is empty ({len(raw)} bytes)")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise RejectedFile(f"not UTF-8 text: invalid byte at offset {exc.start}") from exc
+    body = raw[len(codecs.BOM_UTF8) :] if raw.startswith(codecs.BOM_UTF8) else raw
+    _check_utf8(body)
     names = frozenset(name.casefold() for name in page_names)
     try:
         try:
             # The grouped format, by far the largest, is read one thread at a time: memory
-            # holds one thread's objects, not the whole document's.
-            result, candidates = _parse_grouped(_top_level_members(text))
+            # holds the file's bytes once and one thread's objects, not a decoded copy of
+            # the whole file (four bytes a character as soon as it holds one emoji) and
+            # every thread's objects.
+            result, candidates = _parse_grouped(_top_level_members(body))
         except _NotGrouped:
-            document = _DECODER.decode(text)
+            document = _DECODER.decode(body.decode("utf-8"))
             fmt = detect_format(document)
             if fmt == DYI:
                 result, candidates = _parse_dyi(document, names)
@@ -82,6 +83,11 @@ def parse_export(raw: bytes, page_names: tuple[str, ...] = ()) -> ParseResult:
             else:
                 result, candidates = _parse_grouped(iter(document.items()))
             del document
+    except _ByteOffsetError as exc:
+        line_start = body.rfind(b"\n", 0, exc.pos) + 1
+        column = len(body[line_start : exc.pos].decode("utf-8", "replace")) + 1
+        line = body.count(b"\n", 0, exc.pos) + 1
+        raise RejectedFile(f"not valid JSON: {exc.msg} at line {line} column {column}") from exc
     except json.JSONDecodeError as exc:
         raise RejectedFile(
             f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
@@ -147,13 +153,52 @@ _WHITESPACE = re.compile(r"[ \t\n\r]*")
 _OTHER_FORMAT_KEYS = frozenset({"participants", "messages", "data"})
 
 
-def _top_level_members(text: str) -> Iterator[tuple[str, Any]]:
+class _ByteOffsetError(ValueError):
+    """A JSON error found while streaming; `pos` is a byte offset into the file."""
+
+    def __init__(self, msg: str, pos: int) -> None:
+        super().__init__(msg)
+        self.msg = msg
+        self.pos = pos
+
+
+_UTF8_CHUNK = 1 << 24
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+
+
+def _check_utf8(body: bytes) -> None:
+    """Reject a file that is not UTF-8, without keeping a decoded copy of it."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    for start in range(0, len(body), _UTF8_CHUNK):
+        try:
+            decoder.decode(body[start : start + _UTF8_CHUNK])
+        except UnicodeDecodeError as exc:
+            raise RejectedFile(
+                f"not UTF-8 text: invalid byte at offset {start + exc.start}"
+            ) from exc
+    try:
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError as exc:
+        raise RejectedFile(f"not UTF-8 text: invalid byte at offset {exc.start}") from exc
+
+
+def _top_level_members(body: bytes) -> Iterator[tuple[str, Any]]:
     """(key, value) of the top-level object, one at a time, as json.loads would read them.
 
-    Raises _NotGrouped (before yielding anything for a first member that is not a thread)
-    when the document is not a plain grouped export, so it is read whole instead; the same
-    JSON errors as json.loads otherwise.
+    The structure is read from the bytes seen as latin-1 (one character a byte, so offsets
+    are byte offsets and the text costs one byte a byte); a member holding any non-ASCII
+    byte is read again from its own bytes as UTF-8, so every string is exactly what
+    json.loads gives. Raises _NotGrouped (before yielding a first member that is not a
+    thread) when the document is not a plain grouped export, so it is read whole instead.
     """
+    text = body.decode("latin-1")
+    try:
+        yield from _members(text, body)
+    except json.JSONDecodeError as exc:
+        raise _ByteOffsetError(exc.msg, exc.pos) from exc
+
+
+def _members(text: str, body: bytes) -> Iterator[tuple[str, Any]]:
     index = _WHITESPACE.match(text, 0).end()
     if not text.startswith("{", index):
         raise _NotGrouped
@@ -166,7 +211,10 @@ def _top_level_members(text: str) -> Iterator[tuple[str, Any]]:
             raise json.JSONDecodeError(
                 "Expecting property name enclosed in double quotes", text, index
             )
+        key_start = index
         key, index = scanstring(text, index + 1)
+        if _NON_ASCII.search(text, key_start, index):
+            key = scanstring(body[key_start:index].decode("utf-8"), 1)[0]
         if key in seen or key in _OTHER_FORMAT_KEYS:
             raise _NotGrouped  # duplicate keys and format markers: json.loads decides
         seen.add(key)
@@ -174,7 +222,10 @@ def _top_level_members(text: str) -> Iterator[tuple[str, Any]]:
         if not text.startswith(":", index):
             raise json.JSONDecodeError("Expecting ':' delimiter", text, index)
         index = _WHITESPACE.match(text, index + 1).end()
+        value_start = index
         value, index = _DECODER.raw_decode(text, index)
+        if _NON_ASCII.search(text, value_start, index):
+            value = _DECODER.decode(body[value_start:index].decode("utf-8"))
         if len(seen) == 1 and not isinstance(value, list):
             raise _NotGrouped
         yield key, value

@@ -8,6 +8,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import pyarrow as pa
+
+from ..warehouse.tables import RAW_MESSAGES
+
 CUSTOMER = "customer"
 AGENT = "agent"
 
@@ -44,6 +48,10 @@ class RawMessage:
 
 
 RAW_MESSAGE_FIELDS = tuple(RawMessage.__dataclass_fields__)
+# The parsed columns: raw_messages' own, less what storing adds (file, time).
+RAW_MESSAGE_SCHEMA = pa.schema(
+    [f for f in RAW_MESSAGES.arrow_schema() if f.name in RAW_MESSAGE_FIELDS]
+)
 
 
 def message_key(
@@ -59,10 +67,18 @@ def message_key(
 
 
 class MessageColumns:
-    """Parsed messages column by column, the shape Arrow and DuckDB take: a million messages
-    cost a few lists, not a million objects."""
+    """Parsed messages column by column, moved to Arrow every FLUSH_ROWS rows: a million
+    messages cost a few Arrow buffers, not a million Python objects."""
 
-    def __init__(self) -> None:
+    FLUSH_ROWS = 50_000
+
+    def __init__(self, schema: pa.Schema | None = None) -> None:
+        self.schema = schema or RAW_MESSAGE_SCHEMA
+        self.batches: list[pa.RecordBatch] = []
+        self._flushed = 0
+        self._reset()
+
+    def _reset(self) -> None:
         self.columns: dict[str, list[Any]] = {name: [] for name in RAW_MESSAGE_FIELDS}
         (
             self._chat_id,
@@ -97,12 +113,26 @@ class MessageColumns:
         self._agent_name(agent_name)
         self._text(text)
         self._marked_bot(marked_bot)
+        if len(self.columns["chat_id"]) >= self.FLUSH_ROWS:
+            self._flush()
+
+    def _flush(self) -> None:
+        pending = len(self.columns["chat_id"])
+        if pending:
+            self.batches.append(pa.RecordBatch.from_pydict(self.columns, schema=self.schema))
+            self._flushed += pending
+            self._reset()
 
     def __len__(self) -> int:
-        return len(self.columns["chat_id"])
+        return self._flushed + len(self.columns["chat_id"])
+
+    def to_table(self) -> pa.Table:
+        self._flush()
+        return pa.Table.from_batches(self.batches, schema=self.schema)
 
     def rows(self) -> list[RawMessage]:
-        return [RawMessage(*values) for values in zip(*self.columns.values(), strict=True)]
+        table = self.to_table()
+        return [RawMessage(**row) for row in table.to_pylist()]
 
 
 @dataclass

@@ -95,7 +95,7 @@ def _within_dates(parsed: ParseResult, settings: Settings, now: datetime) -> pa.
     """The parsed messages as Arrow, those outside [POWERPULSE_START_DATE, now] skipped."""
     start = datetime.combine(settings.start_date, datetime.min.time(), tzinfo=settings.zone)
     latest = now + FUTURE_TOLERANCE
-    table = pa.table(parsed.columns.columns, schema=_PARSED_SCHEMA)
+    table = parsed.columns.to_table()
     parsed.columns = MessageColumns()  # the lists are in Arrow now: let them go
     sent_at = table.column("sent_at")
     early = pc.sum(pc.less(sent_at, pa.scalar(start, UTC_TS))).as_py() or 0

@@ -154,17 +154,22 @@ def _negated(tokens: Sequence[str], start: int, negators: frozenset[str]) -> boo
 
 def _valence(tokens: list[str], raw: list[str], lang: Language) -> float:
     """VADER-like sum of valences, before squashing."""
-    shouting_everywhere = all(not t.isalpha() or t.isupper() for t in raw)
-    contrast_at = max((i for i, t in enumerate(tokens) if t in _CONTRAST), default=-1)
+    # Both only matter once a word carries valence; most turns have none or few.
+    shouting_everywhere: bool | None = None
+    contrast_at: int | None = None
     total = 0.0
     candidates = lang.valence.longest  # most tokens start no entry: skip them cheaply
+    count = len(tokens)
     i = 0
-    while i < len(tokens):
+    while i < count:
         if tokens[i] not in candidates:
             i += 1
             continue
         value, span = lang.valence.match(tokens, i)
         if value:
+            if contrast_at is None:
+                shouting_everywhere = all(not t.isalpha() or t.isupper() for t in raw)
+                contrast_at = max((k for k, t in enumerate(tokens) if t in _CONTRAST), default=-1)
             sign = 1.0 if value > 0 else -1.0
             for distance, j in enumerate(range(i - 1, max(-1, i - 3), -1)):
                 if tokens[j] in _BOUNDARY:
@@ -225,7 +230,7 @@ def _read_block(role: str, texts: Sequence[str], lang: Language) -> Turn:
     tokens, raw = _tokens(text)
     table = lang.customer_cues if role == CUSTOMER else lang.agent_cues
     cues = _cues(tokens, table, lang)
-    words = sum(1 for t in tokens if t not in _BOUNDARY)
+    words = len(tokens) - sum(map(_BOUNDARY.__contains__, tokens))
     if role == CUSTOMER and "acceptance" in cues and words > 3:
         cues.discard("acceptance")  # "ok" opening a longer message is not a verdict
     if role == CUSTOMER and ("?" in tokens or not _REQUEST.isdisjoint(tokens)):

@@ -4,9 +4,12 @@ and the column descriptions shown in the Dagster UI are all derived from these s
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
-from dagster import TableColumn, TableSchema
+
+if TYPE_CHECKING:
+    from dagster import TableSchema
 
 UTC_TS = pa.timestamp("us", tz="UTC")
 
@@ -51,6 +54,10 @@ class Table:
         return pa.schema([(c.name, _ARROW[c.type]) for c in self.columns])
 
     def column_schema(self) -> TableSchema:
+        # Imported here: parsing and the scorer's worker processes use these specs too,
+        # and need not load Dagster.
+        from dagster import TableColumn, TableSchema
+
         return TableSchema(
             columns=[TableColumn(c.name, c.type, c.description) for c in self.columns]
         )

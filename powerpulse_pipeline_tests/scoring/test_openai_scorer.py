@@ -15,7 +15,7 @@ from powerpulse_pipeline.scoring.openai_scorer import OpenAIScorer, OpenAISettin
 from powerpulse_pipeline.scoring.pricing import DEFAULT_PRICES
 from powerpulse_pipeline.scoring.topics import DEFAULT_TOPICS
 
-from .fake_openai import fake_openai_server
+from ..fake_openai import fake_openai_server
 
 SECRET = "sk-test-SECRET-0123456789abcdef"
 

@@ -12,10 +12,10 @@ from powerpulse_pipeline.assets.score_cache import ScoringConfig
 from powerpulse_pipeline.pipeline import DAILY_JOB, build_definitions
 from powerpulse_pipeline.settings import Settings
 
-from .fake_openai import fake_openai_server
-from .harness import SensorDriver
+from ..fake_openai import fake_openai_server
+from ..harness import SensorDriver
 
-SAMPLES = Path(__file__).resolve().parents[1] / "data" / "samples"
+SAMPLES = Path(__file__).resolve().parents[2] / "data" / "samples"
 KEY = "sk-dummy-key-for-tests-42"
 
 

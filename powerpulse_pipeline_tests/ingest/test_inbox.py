@@ -14,7 +14,7 @@ import pytest
 
 from powerpulse_pipeline.pipeline import DAILY_JOB, INGEST_JOB
 
-from .test_end_to_end import thread
+from ..test_end_to_end import thread
 
 
 def permissions_enforced(tmp_path: Path) -> bool:

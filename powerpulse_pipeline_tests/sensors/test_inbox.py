@@ -8,7 +8,7 @@ import time
 from powerpulse_pipeline.sensors import inbox as inbox_sensor_module
 from powerpulse_pipeline.sensors.days import contiguous_ranges
 
-from .harness import SensorDriver
+from ..harness import SensorDriver
 
 
 def message_file(chat: str, text: str) -> dict:

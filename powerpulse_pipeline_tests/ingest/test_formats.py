@@ -10,7 +10,7 @@ import pytest
 from powerpulse_pipeline.ingest.formats import DYI, GRAPH, GROUPED, parse_export
 from powerpulse_pipeline.ingest.records import RejectedFile
 
-from .conftest import SHARED_DATA
+from ..conftest import SHARED_DATA
 
 
 def parse(document: object, page_names: tuple[str, ...] = ()):

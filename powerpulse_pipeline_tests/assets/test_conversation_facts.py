@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from .reference.sessionize import StoredMessage
-from .sql_flow import conversations, facts_of, settings_for
+from ..reference.sessionize import StoredMessage
+from ..sql_flow import conversations, facts_of, settings_for
 
 GAP = timedelta(hours=24)
 

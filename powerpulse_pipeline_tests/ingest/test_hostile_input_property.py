@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as budget
 from hypothesis import strategies as st
 
-from .harness import SensorDriver
+from ..harness import SensorDriver
 
 EXAMPLES = 12
 

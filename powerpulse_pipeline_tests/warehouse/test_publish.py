@@ -14,7 +14,7 @@ import pytest
 
 from powerpulse_pipeline.warehouse.publish import PUBLISHED_TABLES, adopt_legacy_warehouse
 
-from .test_end_to_end import thread
+from ..test_end_to_end import thread
 
 
 def cli_binary() -> Path:

@@ -15,7 +15,7 @@ import duckdb
 from powerpulse_pipeline.warehouse.io import transaction
 from powerpulse_pipeline.warehouse.schema import ensure_schema
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def seed(path: Path) -> None:
