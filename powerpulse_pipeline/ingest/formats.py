@@ -74,15 +74,7 @@ def parse_export(raw: bytes, page_names: tuple[str, ...] = ()) -> ParseResult:
             # every thread's objects.
             result, candidates = _parse_grouped(_top_level_members(body))
         except _NotGrouped:
-            document = _DECODER.decode(body.decode("utf-8"))
-            fmt = detect_format(document)
-            if fmt == DYI:
-                result, candidates = _parse_dyi(document, names)
-            elif fmt == GRAPH:
-                result, candidates = _parse_graph(document)
-            else:
-                result, candidates = _parse_grouped(iter(document.items()))
-            del document
+            result, candidates = _parse_document(_DECODER.decode(body.decode("utf-8")), names)
     except _ByteOffsetError as exc:
         line_start = body.rfind(b"\n", 0, exc.pos) + 1
         column = len(body[line_start : exc.pos].decode("utf-8", "replace")) + 1
@@ -117,6 +109,16 @@ def parse_export(raw: bytes, page_names: tuple[str, ...] = ()) -> ParseResult:
             + ". Set POWERPULSE_PAGE_NAMES to the Page's sender names or ids"
         )
     return result
+
+
+def _parse_document(document: Any, names: frozenset[str]) -> tuple[ParseResult, list[_Candidate]]:
+    """The whole-document reading, for every format (and the reference for streaming)."""
+    fmt = detect_format(document)
+    if fmt == DYI:
+        return _parse_dyi(document, names)
+    if fmt == GRAPH:
+        return _parse_graph(document)
+    return _parse_grouped(iter(document.items()))
 
 
 def _keep(cand: _Candidate, result: ParseResult) -> None:
