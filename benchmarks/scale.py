@@ -222,7 +222,36 @@ def process_tree_rss_mb(root: int) -> dict[int, float]:
     return found
 
 
-def under_make_dev(export: Path, messages: int, bound: float, timeout: float) -> None:
+def days_of_history() -> set:
+    return {FIRST_DAY.date() + timedelta(days=i) for i in range(DAYS)}
+
+
+def drop_and_wait(
+    source: Path, target: Path, copy: Path, root: int, timeout: float, wanted: set
+) -> tuple[float | None, float]:
+    """Drop a file as a user would (complete, then renamed in) and wait until the analysts'
+    copy has a daily_metrics row for every wanted day. Returns (seconds, peak RSS MB)."""
+    shutil.copy(source, target.with_suffix(".part"))
+    os.replace(target.with_suffix(".part"), target)
+    dropped = time.monotonic()
+    peak = 0.0
+    while time.monotonic() - dropped < timeout:
+        peak = max(peak, max(process_tree_rss_mb(root).values(), default=0.0))
+        if copy.exists():
+            try:
+                with duckdb.connect(str(copy), read_only=True) as conn:
+                    days = {r[0] for r in conn.execute("SELECT day FROM daily_metrics").fetchall()}
+                if wanted <= days:
+                    return time.monotonic() - dropped, peak
+            except duckdb.Error:
+                pass
+        time.sleep(0.5)
+    return None, peak
+
+
+def under_make_dev(
+    export: Path | None, messages: int, bound: float, timeout: float, small_threads: int
+) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp) / "home"
         home.mkdir()
@@ -259,39 +288,31 @@ def under_make_dev(export: Path, messages: int, bound: float, timeout: float) ->
             while not inbox.exists() and time.monotonic() < deadline:
                 time.sleep(1)
             time.sleep(20)  # let the daemon and sensors settle
-            target = inbox / "history.json"
-            shutil.copy(export, target.with_suffix(".part"))
-            os.replace(target.with_suffix(".part"), target)
-            dropped = time.monotonic()
-            wanted = {FIRST_DAY.date() + timedelta(days=i) for i in range(DAYS)}
-            peak = 0.0
-            done_at = None
-            while time.monotonic() - dropped < timeout:
-                tree = process_tree_rss_mb(server.pid)
-                peak = max(peak, max(tree.values(), default=0.0))
-                if copy.exists():
-                    try:
-                        with duckdb.connect(str(copy), read_only=True) as conn:
-                            days = {
-                                r[0]
-                                for r in conn.execute("SELECT day FROM daily_metrics").fetchall()
-                            }
-                        if wanted <= days:
-                            done_at = time.monotonic()
-                            break
-                    except duckdb.Error:
-                        pass
-                time.sleep(0.5)
-            print(f"export: {messages:,} messages; bound (same run): {bound:.2f} s")
-            if done_at is None:
-                print(f"not complete after {timeout:.0f} s")
-            else:
-                whole = done_at - dropped
-                print(
-                    f"make dev, drop -> analysts' copy complete: {whole:.1f} s, "
-                    f"ratio to bound: {whole / bound:.1f}x"
+            if messages:
+                whole, peak = drop_and_wait(
+                    export, inbox / "history.json", copy, server.pid, timeout, days_of_history()
                 )
-            print(f"peak RSS of the largest dagster dev process: {peak:.0f} MB")
+                print(f"export: {messages:,} messages; bound (same run): {bound:.2f} s")
+                if whole is None:
+                    print(f"not complete after {timeout:.0f} s")
+                else:
+                    print(
+                        f"make dev, drop -> analysts' copy complete: {whole:.1f} s, "
+                        f"ratio to bound: {whole / bound:.1f}x"
+                    )
+                print(f"peak RSS of the largest dagster dev process: {peak:.0f} MB")
+            small_day = FIRST_DAY + timedelta(days=DAYS + 2)
+            small = Path(tmp) / "small.json"
+            count = write_export(small, small_threads, 77, 1, small_day, conversations=1)
+            seconds, _ = drop_and_wait(
+                small, inbox / "small.json", copy, server.pid, timeout, {small_day.date()}
+            )
+            print(
+                f"small export ({small_threads} threads, {count} messages, one day) dropped "
+                f"{'on top' if messages else 'on a fresh instance'}: "
+                f"{seconds if seconds is None else round(seconds, 1)} s from drop to its "
+                "day in the analysts' copy"
+            )
         finally:
             os.killpg(server.pid, signal.SIGTERM)
             server.wait(timeout=60)
@@ -299,15 +320,18 @@ def under_make_dev(export: Path, messages: int, bound: float, timeout: float) ->
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--threads", type=int, default=77000)
+    parser.add_argument("--threads", type=int, default=77000, help="0: only the small export")
     parser.add_argument("--small-threads", type=int, default=100)
     parser.add_argument("--make-dev", action="store_true")
     parser.add_argument("--timeout", type=float, default=600)
     args = parser.parse_args()
+    if args.make_dev and args.threads == 0:  # only the small export, on a fresh instance
+        under_make_dev(None, 0, 0.0, args.timeout, args.small_threads)
+        return
     export, messages = cached_export(args.threads)
     bound = bound_seconds(export)
     if args.make_dev:
-        under_make_dev(export, messages, bound, args.timeout)
+        under_make_dev(export, messages, bound, args.timeout, args.small_threads)
     else:
         in_process(args, export, messages, bound)
 

@@ -200,7 +200,56 @@ def _top_level_members(body: bytes) -> Iterator[tuple[str, Any]]:
         raise _ByteOffsetError(exc.msg, exc.pos) from exc
 
 
+class _Values:
+    """Reads the JSON value at a byte offset. Pure-ASCII stretches are read from the latin-1
+    text directly; a value with non-ASCII bytes is read once, from its bytes as UTF-8 (a
+    window that grows until it holds the whole value)."""
+
+    WINDOW = 1 << 15  # an ASCII stretch this long is read straight from the latin-1 text
+    FIRST_READ = 1 << 12  # a thread is a few kB: decode that much first, double if short
+
+    def __init__(self, text: str, body: bytes) -> None:
+        self.text = text
+        self.body = body
+        self.next_non_ascii = -1  # cached: searching again from every value would be quadratic
+
+    def _non_ascii_after(self, start: int) -> int:
+        if self.next_non_ascii < start:
+            found = _NON_ASCII.search(self.text, start)
+            self.next_non_ascii = found.start() if found else len(self.text)
+        return self.next_non_ascii
+
+    def read(self, start: int) -> tuple[Any, int]:
+        if self._non_ascii_after(start) - start > self.WINDOW:
+            value, end = _DECODER.raw_decode(self.text, start)
+            if self._non_ascii_after(start) >= end:
+                return value, end
+        return self._read_utf8(start)
+
+    def _read_utf8(self, start: int) -> tuple[Any, int]:
+        body = self.body
+        size = self.FIRST_READ
+        while True:
+            end = min(len(body), start + size)
+            while end < len(body) and 0x80 <= body[end] < 0xC0:
+                end -= 1  # never cut a character in two
+            window = body[start:end].decode("utf-8")
+            complete = end == len(body)
+            try:
+                value, chars = _DECODER.raw_decode(window)
+            except json.JSONDecodeError:
+                if complete:
+                    # a real error: read it where json.loads would, as a byte offset
+                    return _DECODER.raw_decode(self.text, start)
+                size *= 2
+                continue
+            if chars < len(window) or complete:  # the value ended inside the window
+                return value, start + len(window[:chars].encode("utf-8"))
+            size *= 2
+
+
 def _members(text: str, body: bytes) -> Iterator[tuple[str, Any]]:
+    values = _Values(text, body)
     index = _WHITESPACE.match(text, 0).end()
     if not text.startswith("{", index):
         raise _NotGrouped
@@ -224,10 +273,7 @@ def _members(text: str, body: bytes) -> Iterator[tuple[str, Any]]:
         if not text.startswith(":", index):
             raise json.JSONDecodeError("Expecting ':' delimiter", text, index)
         index = _WHITESPACE.match(text, index + 1).end()
-        value_start = index
-        value, index = _DECODER.raw_decode(text, index)
-        if _NON_ASCII.search(text, value_start, index):
-            value = _DECODER.decode(body[value_start:index].decode("utf-8"))
+        value, index = values.read(index)
         if len(seen) == 1 and not isinstance(value, list):
             raise _NotGrouped
         yield key, value

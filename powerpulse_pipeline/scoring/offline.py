@@ -140,7 +140,7 @@ def _language(code: str) -> Language:
 def _tokens(text: str) -> tuple[list[str], list[str]]:
     """Lower-cased tokens and the same tokens as written (for CAPS emphasis)."""
     raw = _TOKEN.findall(_URL.sub(" ", text.translate(_NORMALISE)))
-    return [t.lower() for t in raw], raw
+    return list(map(str.lower, raw)), raw
 
 
 def _negated(tokens: Sequence[str], start: int, negators: frozenset[str]) -> bool:
@@ -158,14 +158,13 @@ def _valence(tokens: list[str], raw: list[str], lang: Language) -> float:
     shouting_everywhere: bool | None = None
     contrast_at: int | None = None
     total = 0.0
-    candidates = lang.valence.longest  # most tokens start no entry: skip them cheaply
-    count = len(tokens)
-    i = 0
-    while i < count:
-        if tokens[i] not in candidates:
-            i += 1
+    candidates = lang.valence.longest  # most tokens start no entry: only visit those that do
+    resume = 0  # tokens covered by a longer entry are not read again
+    for i in [k for k, t in enumerate(tokens) if t in candidates]:
+        if i < resume:
             continue
         value, span = lang.valence.match(tokens, i)
+        resume = i + span
         if value:
             if contrast_at is None:
                 shouting_everywhere = all(not t.isalpha() or t.isupper() for t in raw)
@@ -182,7 +181,6 @@ def _valence(tokens: list[str], raw: list[str], lang: Language) -> float:
             if contrast_at >= 0:  # "it works but it's slow": the clause after "but" counts
                 value *= 1.5 if i > contrast_at else 0.5
             total += value
-        i += span
     if total:
         total += math.copysign(min(tokens.count("!"), 4) * _EXCLAMATION_BOOST, total)
     return total
@@ -199,18 +197,17 @@ def _cues(tokens: list[str], table: Table[str], lang: Language) -> set[str]:
     """Which cue kinds occur; a negated confirmation ("not fixed") counts as unresolved."""
     found: set[str] = set()
     candidates = table.longest
-    i = 0
-    while i < len(tokens):
-        if tokens[i] not in candidates:
-            i += 1
+    resume = 0
+    for i in [k for k, t in enumerate(tokens) if t in candidates]:
+        if i < resume:
             continue
         kind, span = table.match(tokens, i)
+        resume = i + span
         if kind is not None:
             if _negated(tokens, i, lang.negators):
                 kind = _NEGATED_CUE.get(kind)
             if kind is not None:
                 found.add(kind)
-        i += span
     return found
 
 

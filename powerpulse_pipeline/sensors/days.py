@@ -155,7 +155,7 @@ def build_days_sensor(
     @sensor(
         name="touched_days_sensor",
         job=job,
-        minimum_interval_seconds=5,
+        minimum_interval_seconds=2,
         default_status=DefaultSensorStatus.RUNNING,
         description=(
             "After files are ingested, materializes the daily assets for exactly the days "

@@ -140,7 +140,7 @@ def build_inbox_sensor(settings: Settings, job: JobDefinition) -> SensorDefiniti
     @sensor(
         name="inbox_sensor",
         job=job,
-        minimum_interval_seconds=10,
+        minimum_interval_seconds=5,
         default_status=DefaultSensorStatus.RUNNING,
         description=(
             f"Watches {settings.inbox_dir} (subfolders too) for chat exports. A file is read "

@@ -30,6 +30,8 @@ KEY = st.one_of(TEXT, st.sampled_from(["data", "messages", "participants", "é�
 
 def whole(raw: bytes) -> Any:
     """The reference: json.loads of the whole text, then the same field rules."""
+    if not raw.strip():
+        return "rejected"  # an empty file is refused before any parsing
     try:
         text = raw.decode("utf-8-sig")
         document = json.loads(text, parse_int=formats._parse_int)
@@ -96,3 +98,19 @@ def test_streaming_reads_exactly_what_the_whole_document_gives(
     if isinstance(expected, str) and not expected.startswith("not valid JSON"):
         expected = "rejected"
     assert found == expected
+
+
+def test_threads_longer_than_the_read_window_and_characters_across_its_edge() -> None:
+    messages = [
+        {"timestamp_ms": 1_650_000_000_000 + i, "role": "user", "text": "x" * i + "é😀"}
+        for i in range(800)
+    ]
+    for shift in range(4):  # moves the multi-byte characters across the window's edge
+        members = [("ascii", [{"timestamp_ms": 1_650_000_000_000, "text": "a" * shift}])]
+        members += [("é", messages), ("t2", messages[:3]), ("plain", messages[:1])]
+        raw = document_bytes(members, ascii_only=False, spaces=True)
+        assert len(raw) > 4 * formats._Values.WINDOW
+        assert streamed(raw) == whole(raw) != "rejected"
+        broken = raw[: len(raw) // 2] + b"\x01" + raw[len(raw) // 2 :]
+        assert streamed(broken) == whole(broken)
+        assert str(whole(broken)).startswith("not valid JSON")
