@@ -72,6 +72,11 @@ def cached_export(threads: int) -> tuple[Path, int]:
 
 
 def bound_seconds(path: Path) -> float:
+    """The best of two runs: the first pays for the process's fresh memory."""
+    return min(_bound_once(path) for _ in range(2))
+
+
+def _bound_once(path: Path) -> float:
     """json.loads + flatten to Arrow + one insert + one GROUP BY per day."""
     started = time.perf_counter()
     document = json.loads(path.read_bytes())
@@ -314,8 +319,19 @@ def under_make_dev(
                 "day in the analysts' copy"
             )
         finally:
+            # dagster dev's daemon and code servers live in their own sessions: stop the
+            # whole tree, not just the process group
+            tree = list(process_tree_rss_mb(server.pid))
             os.killpg(server.pid, signal.SIGTERM)
-            server.wait(timeout=60)
+            try:
+                server.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                pass
+            for pid in tree:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
 
 
 def main() -> None:

@@ -28,7 +28,7 @@ from ..scoring.resource import ScorerResource
 from ..warehouse.checks import VALID_SCORES
 from ..warehouse.io import one_row, transaction
 from ..warehouse.schema import ensure_schema
-from ..warehouse.tables import SCORE_CACHE
+from ..warehouse.tables import SCORE_CACHE, UTC_TS
 from .daily import daily_defaults, day_range
 
 # Per-day figures of a run, from the stored scores (a content met on two days counts on the
@@ -192,16 +192,18 @@ def write_scores(
     )
 
 
+_RECORD_FIELDS = [name for name in ScoreRecord.__dataclass_fields__ if name != "topics"]
+
+
 def _score_table(records: list[ScoreRecord], scorer: Scorer, now: datetime) -> pa.Table:
-    columns: dict[str, list[Any]] = {name: [] for name in SCORE_CACHE.names}
-    for record in records:
-        for name in ScoreRecord.__dataclass_fields__:
-            columns[name].append(getattr(record, name))
+    columns: dict[str, Any] = {name: [getattr(r, name) for r in records] for name in _RECORD_FIELDS}
     columns["topics"] = [list(r.topics) for r in records]
-    columns["scorer"] = [scorer.name] * len(records)
-    columns["scorer_version"] = [scorer.version] * len(records)
-    columns["scored_at"] = [now] * len(records)
-    return pa.table(columns, schema=SCORE_CACHE.arrow_schema())
+    columns["scorer"] = pa.repeat(pa.scalar(scorer.name), len(records))
+    columns["scorer_version"] = pa.repeat(pa.scalar(scorer.version), len(records))
+    columns["scored_at"] = pa.repeat(pa.scalar(now, UTC_TS), len(records))
+    return pa.table(
+        {name: columns[name] for name in SCORE_CACHE.names}, schema=SCORE_CACHE.arrow_schema()
+    )
 
 
 def build_score_cache_asset(daily: DailyPartitionsDefinition) -> AssetsDefinition:

@@ -22,7 +22,7 @@ import os
 import re
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from functools import cache
 from typing import Generic, TypeVar
@@ -418,10 +418,19 @@ class OfflineScorer:
             for chunk in chunks:
                 saved(score_chunk(chunk))
         else:
-            # spawn, not fork: the parent holds DuckDB and Dagster threads a fork would copy
-            # mid-flight. Results come back in order and are saved while workers go on.
+            # This process scores too (between saving results), with one worker process per
+            # other core. spawn, not fork: this process holds DuckDB and Dagster threads a
+            # fork would copy mid-flight.
             context = multiprocessing.get_context("spawn")
-            with ProcessPoolExecutor(self.workers, mp_context=context) as pool:
-                for records in pool.map(score_chunk, chunks):
-                    saved(records)
+            with ProcessPoolExecutor(self.workers - 1, mp_context=context) as pool:
+                mine = chunks[:: self.workers]
+                theirs = [c for i, c in enumerate(chunks) if i % self.workers]
+                pending = {pool.submit(score_chunk, chunk) for chunk in theirs}
+                for chunk in mine:
+                    saved(score_chunk(chunk))
+                    for future in [f for f in pending if f.done()]:
+                        pending.discard(future)
+                        saved(future.result())
+                for future in as_completed(pending):
+                    saved(future.result())
         return ScoringStats(requests=0, extra={"workers": float(self.workers)})
