@@ -21,6 +21,7 @@ holds every day, and the peak RSS is of the largest process of `dagster dev`'s t
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import resource
@@ -39,6 +40,7 @@ import pyarrow as pa
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
 
 from powerpulse_pipeline.samples.dialogues import generate_history  # noqa: E402
 from powerpulse_pipeline.samples.formats import grouped_export  # noqa: E402
@@ -323,15 +325,11 @@ def under_make_dev(
             # whole tree, not just the process group
             tree = list(process_tree_rss_mb(server.pid))
             os.killpg(server.pid, signal.SIGTERM)
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 server.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                pass
             for pid in tree:
-                try:
+                with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
 
 
 def main() -> None:

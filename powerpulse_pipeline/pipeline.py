@@ -23,7 +23,7 @@ INGEST_JOB = "ingest_files_job"
 
 # A run's process stays small whatever the history: DuckDB spills big sorts and joins to
 # disk beyond this, and no statement relies on insertion order.
-DUCKDB_CONFIG = {"memory_limit": "640MB", "preserve_insertion_order": False}
+DUCKDB_CONFIG = {"memory_limit": "512MB", "preserve_insertion_order": False}
 DAILY_JOB = "daily_metrics_job"
 
 
