@@ -47,6 +47,9 @@ from powerpulse_pipeline.samples.formats import grouped_export  # noqa: E402
 
 FIRST_DAY = datetime(2025, 1, 6, 0, 0, tzinfo=UTC)
 DAYS = 90
+# Past every conversation of the history (a thread goes on for up to 3 x 12 days after its
+# first): the small export is the only thing on its day.
+SMALL_DAY = FIRST_DAY + timedelta(days=DAYS + 60)
 
 
 def write_export(
@@ -186,7 +189,7 @@ def in_process(args: argparse.Namespace, export: Path, messages: int, bound: flo
                 conversations = conn.execute("SELECT count(*) FROM conversations").fetchall()
             print(f"conversations: {conversations[0][0]:,}")
 
-            small_day = FIRST_DAY + timedelta(days=DAYS + 2)
+            small_day = SMALL_DAY
             small = Path(tmp) / "small.json"
             count = write_export(
                 small, args.small_threads, seed=77, days=1, first_day=small_day, conversations=1
@@ -308,7 +311,7 @@ def under_make_dev(
                         f"ratio to bound: {whole / bound:.1f}x"
                     )
                 print(f"peak RSS of the largest dagster dev process: {peak:.0f} MB")
-            small_day = FIRST_DAY + timedelta(days=DAYS + 2)
+            small_day = SMALL_DAY
             small = Path(tmp) / "small.json"
             count = write_export(small, small_threads, 77, 1, small_day, conversations=1)
             seconds, _ = drop_and_wait(
