@@ -9,7 +9,6 @@ from dagster import ConfigurableResource
 from . import defaults
 from .base import Scorer
 from .offline import OfflineScorer
-from .openai_scorer import OpenAIScorer, OpenAISettings
 from .pricing import parse_prices, price_for
 from .topics import DEFAULT_TOPICS
 
@@ -45,6 +44,10 @@ class ScorerResource(ConfigurableResource):
     def build(self) -> Scorer:
         if self.resolved_mode() == "offline":
             return OfflineScorer()
+        # Imported here: the openai client takes half a second to import, paid by every run
+        # process and code server otherwise, also when the offline scorer runs.
+        from .openai_scorer import OpenAIScorer, OpenAISettings
+
         api_key = os.environ.get("OPENAI_API_KEY", "")
         if not api_key:
             raise ScorerError(
