@@ -241,20 +241,27 @@ TOPIC_METRICS = Table(
     ),
 )
 
+_SAME = {c.name: c for c in METRIC_COLUMNS}
+
 AGENT_METRICS = Table(
     "agent_metrics",
     (
         _DAY,
         _c("agent_name", "VARCHAR", "first human agent who answered", True),
         _c("conversations", "BIGINT", "conversations this agent answered first", True),
-        _c("scored_conversations", "BIGINT", "of which scored", True),
-        _c("avg_first_response_minutes", "DOUBLE", "calendar time"),
-        _c("median_first_response_minutes", "DOUBLE", "calendar time"),
-        _c("avg_first_response_business_minutes", "DOUBLE", "business hours"),
-        _c("avg_response_minutes", "DOUBLE", "over closed waits"),
-        _c("csat_pct", "DOUBLE", "over scored conversations"),
-        _c("fcr_pct", "DOUBLE", "over scored conversations"),
-        _c("avg_satisfaction", "DOUBLE", "over scored conversations"),
+        *(
+            _SAME[name]
+            for name in (
+                "scored_conversations",
+                "avg_first_response_minutes",
+                "median_first_response_minutes",
+                "avg_first_response_business_minutes",
+                "avg_response_minutes",
+                "csat_pct",
+                "fcr_pct",
+                "avg_satisfaction",
+            )
+        ),
     ),
 )
 
