@@ -106,20 +106,17 @@ INGESTED_FILES = Table(
     primary_key=("file_key",),
 )
 
+_RAW = {c.name: c for c in RAW_MESSAGES.columns}
+
 MESSAGES = Table(
     "messages",
     (
         _c("conversation_id", "VARCHAR", "`<chat_id>:<UTC start time>`", True),
-        _c("chat_id", "VARCHAR", "Messenger thread id", True),
-        _c("message_id", "VARCHAR", "the export's id, when it has one"),
-        _c("message_key", "VARCHAR", "dedup key: message_id, else hash of time, side, text", True),
-        _c("sent_at", "TIMESTAMPTZ", "when it was sent (UTC)", True),
+        *(_RAW[name] for name in ("chat_id", "message_id", "message_key", "sent_at")),
         _c("sender_role", "VARCHAR", "customer | agent (the Page, a human agent or a bot)", True),
-        _c("sender_name", "VARCHAR", "sender as named in the export"),
-        _c("agent_name", "VARCHAR", "the human agent who wrote it, when known"),
-        _c("text", "VARCHAR", "message text; NULL for stickers, photos, files"),
+        *(_RAW[name] for name in ("sender_name", "agent_name", "text")),
         _c("is_autoresponse", "BOOLEAN", "business-side autoresponse (pattern, bot or app)", True),
-        _c("source_file", "VARCHAR", "inbox path of the file that first delivered it"),
+        _RAW["source_file"],
         _c(
             "day", "DATE", "the conversation's day (local date of its first customer message)", True
         ),
