@@ -3,6 +3,7 @@ the assets call, without Dagster, so every definition is checked by hand on the 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -103,3 +104,21 @@ def seconds_between(hours: BusinessHours, start: datetime, end: datetime) -> flo
         )
         add_business_seconds(conn, hours)
         return conn.execute("SELECT business_seconds FROM waits").fetchall()[0][0]
+
+
+def insert_rows(
+    conn: duckdb.DuckDBPyConnection,
+    table: str,
+    rows: Sequence[dict[str, Any]],
+    schema: pa.Schema,
+) -> int:
+    """Insert dict rows by column name (tests that start from hand-written table rows)."""
+    if not rows:
+        return 0
+    incoming = pa.Table.from_pylist(list(rows), schema=schema)
+    conn.register("incoming", incoming)
+    try:
+        result = conn.execute(f"INSERT INTO {table} BY NAME SELECT * FROM incoming").fetchone()
+    finally:
+        conn.unregister("incoming")
+    return int(result[0]) if result else 0

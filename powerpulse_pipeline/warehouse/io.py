@@ -1,31 +1,12 @@
-"""Bulk writes through Arrow, and the delete-then-insert of a day range in one transaction."""
+"""One transaction for a delete-then-insert, and reading a single row to the end."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import duckdb
-import pyarrow as pa
-
-
-def insert_rows(
-    conn: duckdb.DuckDBPyConnection,
-    table: str,
-    rows: Sequence[dict[str, Any]],
-    schema: pa.Schema,
-) -> int:
-    """Insert dict rows by column name."""
-    if not rows:
-        return 0
-    incoming = pa.Table.from_pylist(list(rows), schema=schema)
-    conn.register("incoming", incoming)
-    try:
-        result = conn.execute(f"INSERT INTO {table} BY NAME SELECT * FROM incoming").fetchone()
-    finally:
-        conn.unregister("incoming")
-    return int(result[0]) if result else 0
 
 
 @contextmanager

@@ -11,10 +11,10 @@ import pytest
 from dagster import materialize
 
 from powerpulse_pipeline.export import export
-from powerpulse_pipeline.warehouse.io import insert_rows
 from powerpulse_pipeline.warehouse.schema import ensure_schema
 from powerpulse_pipeline.warehouse.tables import CONVERSATIONS
 
+from ..sql_flow import insert_rows
 from .test_metrics import conv
 
 D1, D2 = date(2024, 5, 31), date(2024, 6, 1)  # crosses a month

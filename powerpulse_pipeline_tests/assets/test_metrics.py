@@ -10,9 +10,10 @@ import pytest
 from dagster import DagsterInstance, Definitions, materialize
 
 from powerpulse_pipeline.settings import Settings
-from powerpulse_pipeline.warehouse.io import insert_rows
 from powerpulse_pipeline.warehouse.schema import ensure_schema
 from powerpulse_pipeline.warehouse.tables import CONVERSATIONS
+
+from ..sql_flow import insert_rows
 
 
 def conv(

@@ -11,10 +11,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from powerpulse_pipeline.warehouse.io import insert_rows
 from powerpulse_pipeline.warehouse.schema import ensure_schema
 from powerpulse_pipeline.warehouse.tables import CONVERSATIONS
 
+from ..sql_flow import insert_rows
 from .test_metrics import conv
 
 FIRST = date(2024, 1, 29)  # ranges cross a week (Feb 5) and a month (Feb 1)
