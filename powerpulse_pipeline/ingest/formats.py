@@ -188,9 +188,9 @@ def _top_level_members(body: bytes) -> Iterator[tuple[str, Any]]:
     """(key, value) of the top-level object, one at a time, as json.loads would read them.
 
     The structure is read from the bytes seen as latin-1 (one character a byte, so offsets
-    are byte offsets and the text costs one byte a byte); a member holding any non-ASCII
-    byte is read again from its own bytes as UTF-8, so every string is exactly what
-    json.loads gives. Raises _NotGrouped (before yielding a first member that is not a
+    are byte offsets and the text costs one byte a byte); a value near non-ASCII bytes is
+    read from its own bytes as UTF-8 (_Values), so every string is exactly what json.loads
+    gives. Raises _NotGrouped (before yielding a first member that is not a
     thread) when the document is not a plain grouped export, so it is read whole instead.
     """
     text = body.decode("latin-1")
