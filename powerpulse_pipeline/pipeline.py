@@ -43,7 +43,7 @@ def build_definitions(settings: Settings | None = None) -> Definitions:
         build_messages_asset(settings, daily),
         build_conversation_facts_asset(settings, daily),
         build_score_cache_asset(daily),
-        build_conversations_asset(daily),
+        build_conversations_asset(settings, daily),
         *metric_assets,
         published,
     ]

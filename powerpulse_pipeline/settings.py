@@ -56,6 +56,9 @@ class Settings:
     mask_pii: bool = True
     topics: tuple[str, ...] = ()
     business_hours: BusinessHours | None = None
+    # Observed FCR: a conversation is first-contact resolved when its chat starts no other
+    # conversation within this long after it ended.
+    repeat_contact_window: timedelta = timedelta(days=7)
     _lowered_patterns: tuple[str, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -126,6 +129,7 @@ class Settings:
             ) from exc
 
         gap_hours = _positive_number(env, "POWERPULSE_SESSION_GAP_HOURS", "24", float)
+        repeat_days = _positive_number(env, "POWERPULSE_REPEAT_CONTACT_DAYS", "7", float)
         concurrency = _positive_number(
             env, "POWERPULSE_LLM_CONCURRENCY", str(scorer_defaults.CONCURRENCY), int
         )
@@ -184,6 +188,7 @@ class Settings:
             mask_pii=mask in {"true", "1", "yes"},
             topics=_split_list(env.get("POWERPULSE_TOPICS", "")),
             business_hours=business_hours,
+            repeat_contact_window=timedelta(days=repeat_days),
         )
 
 

@@ -15,7 +15,9 @@ from powerpulse_pipeline.assets.conversation_facts import (
     add_business_seconds,
     write_conversation_facts,
 )
+from powerpulse_pipeline.assets.conversations import write_conversations
 from powerpulse_pipeline.assets.messages import write_messages
+from powerpulse_pipeline.assets.metrics import DAILY_SELECT, replace_range
 from powerpulse_pipeline.business_hours import BusinessHours
 from powerpulse_pipeline.settings import Settings
 from powerpulse_pipeline.warehouse.schema import ensure_schema
@@ -39,7 +41,10 @@ class _Row:
 
 
 def settings_for(
-    gap: timedelta = timedelta(hours=24), timezone: str = "UTC", business_hours: str = ""
+    gap: timedelta = timedelta(hours=24),
+    timezone: str = "UTC",
+    business_hours: str = "",
+    repeat_contact_days: str = "",
 ) -> Settings:
     env = {
         "POWERPULSE_DATA_DIR": "/nonexistent",
@@ -49,6 +54,8 @@ def settings_for(
     }
     if business_hours:
         env["POWERPULSE_BUSINESS_HOURS"] = business_hours
+    if repeat_contact_days:
+        env["POWERPULSE_REPEAT_CONTACT_DAYS"] = repeat_contact_days
     return Settings.from_env(env)
 
 
@@ -81,6 +88,27 @@ def conversations(messages: list[StoredMessage], settings: Settings) -> list[Con
                 )
             )
         return result
+
+
+def store_raw(conn: duckdb.DuckDBPyConnection, messages: list[StoredMessage]) -> None:
+    columns = {name: [getattr(m, name, None) for m in messages] for name in RAW_MESSAGES.names}
+    conn.register("incoming", pa.table(columns, schema=RAW_MESSAGES.arrow_schema()))
+    conn.execute(
+        "INSERT INTO raw_messages SELECT DISTINCT ON (chat_id, message_key) * FROM incoming "
+        "ANTI JOIN raw_messages USING (chat_id, message_key)"
+    )
+    conn.unregister("incoming")
+
+
+def build_days(
+    conn: duckdb.DuckDBPyConnection, settings: Settings, first: date, last: date
+) -> list[dict[str, Any]]:
+    """messages -> conversation_facts -> conversations -> daily_metrics for the range, as the
+    daily job runs them (no scorer: every conversation is left unscored); the daily rows."""
+    write_messages(conn, settings, first, last)
+    write_conversation_facts(conn, settings, first, last)
+    write_conversations(conn, "none", "0", first, last, settings.repeat_contact_window)
+    return replace_range(conn, "daily_metrics", DAILY_SELECT, first, last)
 
 
 def facts_of(timeline: list[tuple[datetime, str, bool]], settings: Settings | None = None) -> Any:

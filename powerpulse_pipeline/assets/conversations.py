@@ -1,6 +1,11 @@
-"""`conversations`: each conversation's facts joined to the current scorer's result, in SQL."""
+"""`conversations`: each conversation's facts joined to the current scorer's result, and
+whether the customer came back (observed FCR), in SQL.
 
-from datetime import date
+The repeat-contact window is judged against the newest stored message, not the wall clock:
+what an export does not cover yet is unknown, not "did not come back".
+"""
+
+from datetime import date, timedelta
 
 import duckdb
 from dagster import (
@@ -14,6 +19,7 @@ from dagster_duckdb import DuckDBResource
 
 from ..partitions import DUCKDB_POOL
 from ..scoring.resource import ScorerResource
+from ..settings import Settings
 from ..warehouse.checks import CONVERSATIONS_CHECKS
 from ..warehouse.io import one_row, transaction
 from ..warehouse.schema import ensure_schema
@@ -34,10 +40,17 @@ _JOIN = f"""
         $scorer AS scorer,
         CASE WHEN s.status = 'scored' THEN 'scored' ELSE 'failed' END AS score_status,
         CASE WHEN s.status IS NULL THEN $not_scored
-            WHEN s.status <> 'scored' THEN s.error END AS score_error
+            WHEN s.status <> 'scored' THEN s.error END AS score_error,
+        CASE WHEN f.ended_at + to_microseconds($window_us)
+                > (SELECT max(sent_at) FROM raw_messages) THEN NULL
+            ELSE coalesce(r.sent_at <= f.ended_at + to_microseconds($window_us), false)
+        END AS repeat_contact
     FROM conversation_facts f LEFT JOIN score_cache s
         ON s.content_hash = f.content_hash AND s.scorer = $scorer
         AND s.scorer_version = $version
+    -- the chat's next customer message after this conversation ended
+    ASOF LEFT JOIN (SELECT chat_id, sent_at FROM raw_messages WHERE sender_role = 'customer') r
+        ON r.chat_id = f.chat_id AND r.sent_at > f.ended_at
     WHERE f.day BETWEEN $first_day AND $last_day
 """
 
@@ -48,6 +61,7 @@ def write_conversations(
     version: str,
     first_day: date,
     last_day: date,
+    repeat_window: timedelta,
 ) -> tuple[int, int]:
     """Replace the range; returns (conversations, of which without a score)."""
     with transaction(conn):
@@ -60,6 +74,7 @@ def write_conversations(
                 "not_scored": NOT_SCORED_YET,
                 "first_day": first_day,
                 "last_day": last_day,
+                "window_us": repeat_window // timedelta(microseconds=1),
             },
         )
     written, failed = one_row(
@@ -71,7 +86,9 @@ def write_conversations(
     return int(written), int(failed)
 
 
-def build_conversations_asset(daily: DailyPartitionsDefinition) -> AssetsDefinition:
+def build_conversations_asset(
+    settings: Settings, daily: DailyPartitionsDefinition
+) -> AssetsDefinition:
     @asset(
         name="conversations",
         deps=["score_cache"],
@@ -85,7 +102,9 @@ def build_conversations_asset(daily: DailyPartitionsDefinition) -> AssetsDefinit
         description=(
             "One row per conversation: its facts from `conversation_facts` joined to the "
             "current scorer's result in `score_cache`. A conversation whose scoring failed is "
-            "kept with score_status = 'failed' and retried on the next materialization."
+            "kept with score_status = 'failed' and retried on the next materialization. "
+            "repeat_contact: did the chat start another conversation within "
+            "POWERPULSE_REPEAT_CONTACT_DAYS (NULL while that window is open)."
         ),
         **daily_defaults(daily),
     )
@@ -97,7 +116,12 @@ def build_conversations_asset(daily: DailyPartitionsDefinition) -> AssetsDefinit
         with duckdb.get_connection() as conn:
             ensure_schema(conn)
             written, failed = write_conversations(
-                conn, active.name, active.version, first_day, last_day
+                conn,
+                active.name,
+                active.version,
+                first_day,
+                last_day,
+                settings.repeat_contact_window,
             )
             checks = [check.run(conn, first_day, last_day) for check in CONVERSATIONS_CHECKS]
         if failed:

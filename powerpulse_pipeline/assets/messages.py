@@ -44,7 +44,7 @@ def write_messages(
         "WHERE sender_role = 'customer' AND sent_at >= ? AND sent_at < ?",
         [start, end],
     )
-    sql, params = sessionized("range_threads", settings)
+    sql, params = sessionized(conn, "range_threads", settings)
     conn.execute(
         f"CREATE OR REPLACE TEMP TABLE range_messages AS SELECT {', '.join(MESSAGES.names)} "
         f"FROM ({sql}) WHERE day BETWEEN $first_day AND $last_day",

@@ -11,7 +11,7 @@ import pyarrow.compute as pc
 
 from ..settings import Settings
 from ..warehouse.io import one_row
-from ..warehouse.sessions import sessionized
+from ..warehouse.sessions import gap_microseconds, sessionized
 from ..warehouse.tables import RAW_MESSAGES, UTC_TS
 from .formats import parse_export
 from .records import RAW_MESSAGE_FIELDS, MessageColumns, ParseResult, RejectedFile, printable
@@ -127,28 +127,35 @@ def _within_dates(parsed: ParseResult, settings: Settings, now: datetime) -> pa.
 
 def touched_days(conn: duckdb.DuckDBPyConnection, settings: Settings) -> list[date]:
     """Days whose conversations change because of the messages in temp table `new_raw`
-    (already stored): the days of the conversations that now contain a new message, plus the
-    days of stored conversations near the new messages, which a merge may empty or move."""
-    sql, params = sessionized("(SELECT DISTINCT chat_id FROM new_raw)", settings)
+    (already stored):
+    - the days of the conversations that now hold a new message;
+    - the days of stored conversations whose messages now belong to one of those (a merge
+      empties or moves them);
+    - the days of stored conversations of the same chats that ended within the repeat-contact
+      window before a new customer message (their `repeat_contact` becomes true);
+    - the days of conversations whose repeat-contact window the newest stored message closes
+      (their `repeat_contact` is no longer pending)."""
+    sql, params = sessionized(conn, "(SELECT DISTINCT chat_id FROM new_raw)", settings)
     rows = conn.execute(
         f"""
         WITH now_split AS ({sql}),
-        windows AS (
-            SELECT chat_id, min(sent_at) - to_microseconds($gap_us) AS lo,
-                max(sent_at) + to_microseconds($gap_us) AS hi
-            FROM new_raw GROUP BY chat_id
-        ),
-        stored AS (
-            SELECT chat_id, day, min(sent_at) AS started, max(sent_at) AS ended
-            FROM messages SEMI JOIN windows USING (chat_id)
-            GROUP BY chat_id, conversation_id, day
+        changed AS (
+            SELECT * FROM now_split WHERE conversation_id IN (
+                SELECT conversation_id FROM now_split SEMI JOIN new_raw USING (chat_id, message_key))
         )
-        SELECT day FROM now_split SEMI JOIN new_raw USING (chat_id, message_key)
+        SELECT day FROM changed
         UNION
-        SELECT day FROM stored JOIN windows USING (chat_id) WHERE started <= hi AND ended >= lo
+        SELECT m.day FROM messages m SEMI JOIN changed c USING (chat_id, message_key)
+        UNION
+        SELECT c.day FROM conversations c JOIN new_raw n ON n.chat_id = c.chat_id
+            AND n.sender_role = 'customer'
+            AND n.sent_at > c.ended_at AND n.sent_at <= c.ended_at + to_microseconds($window_us)
+        UNION
+        SELECT day FROM conversations WHERE repeat_contact IS NULL
+            AND ended_at + to_microseconds($window_us) <= (SELECT max(sent_at) FROM raw_messages)
         ORDER BY day
         """,
-        params,
+        {**params, "window_us": gap_microseconds(settings.repeat_contact_window)},
     ).fetchall()
     return [row[0] for row in rows]
 

@@ -30,7 +30,10 @@ METRIC_AGGREGATES = """
     median(first_response_business_seconds) / 60.0 AS median_first_response_business_minutes,
     sum(response_business_seconds_total)
         / nullif(sum(response_waits) FILTER (WHERE response_business_seconds_total IS NOT NULL), 0)
-        / 60.0 AS avg_response_business_minutes
+        / 60.0 AS avg_response_business_minutes,
+    100.0 * count(*) FILTER (WHERE NOT repeat_contact AND first_response_seconds IS NOT NULL)
+        / nullif(count(repeat_contact), 0) AS observed_fcr_pct,
+    count(*) FILTER (WHERE repeat_contact IS NULL)::BIGINT AS repeat_window_open
 """
 
 # Per topic: scored conversations only (topics come from the scorer). A conversation with

@@ -190,6 +190,12 @@ CONVERSATIONS = Table(
         _c("score_status", "VARCHAR", "scored | failed (failed ones are retried next run)", True),
         _c("score_error", "VARCHAR", "why scoring failed"),
         _CONTENT_HASH,
+        _c(
+            "repeat_contact",
+            "BOOLEAN",
+            "the customer wrote again within POWERPULSE_REPEAT_CONTACT_DAYS after this ended; "
+            "NULL while that window is still open (observed FCR)",
+        ),
     ),
 )
 
@@ -219,6 +225,12 @@ METRIC_COLUMNS = (
     _c("avg_first_response_business_minutes", "DOUBLE", "business hours"),
     _c("median_first_response_business_minutes", "DOUBLE", "business hours"),
     _c("avg_response_business_minutes", "DOUBLE", "business hours, over closed waits"),
+    _c(
+        "observed_fcr_pct",
+        "DOUBLE",
+        "100 x answered with repeat_contact = false / conversations with repeat_contact known",
+    ),
+    _c("repeat_window_open", "BIGINT", "conversations whose repeat-contact window is open"),
 )
 
 DAILY_METRICS = Table("daily_metrics", (_DAY, *METRIC_COLUMNS))

@@ -1,6 +1,7 @@
 """The SQL stages (messages, conversation_facts) against the row-by-row Python they replaced,
 on generated threads: ties in time, agent-only stretches, autoresponses by pattern and by flag,
-gaps around the session gap, business hours across a weekend, and texts with quotes,
+gaps around the session gap (in business time with a schedule), business hours across a
+weekend, and texts with quotes,
 backslashes, control characters and emoji (the content hash must stay Python's json.dumps)."""
 
 from __future__ import annotations
@@ -76,7 +77,11 @@ def test_conversations_and_facts_equal_the_python_reference(
         for i, (m, role, text, bot) in enumerate(rows)
     ]
     expected = build_conversations(
-        messages, config.session_gap, config.zone, config.is_autoresponse_text
+        messages,
+        config.session_gap,
+        config.zone,
+        config.is_autoresponse_text,
+        config.business_hours,
     )
     found = conversations(messages, config)
     assert [c.conversation_id for c in found] == [c.conversation_id for c in expected]

@@ -57,8 +57,11 @@ def conversation_id(chat_id: str, started_at: datetime) -> str:
     return f"{chat_id}:{stamp}"
 
 
-def split_thread(messages: Iterable[StoredMessage], gap: timedelta) -> list[list[StoredMessage]]:
-    """Order by time, drop repeats of the same message, split where the silence exceeds `gap`."""
+def split_thread(
+    messages: Iterable[StoredMessage], gap: timedelta, business_hours: BusinessHours | None = None
+) -> list[list[StoredMessage]]:
+    """Order by time, drop repeats of the same message, split where the silence exceeds `gap`
+    (counted in opening hours when there is a schedule)."""
     seen: set[str] = set()
     ordered: list[StoredMessage] = []
     for msg in sorted(messages, key=lambda m: (m.sent_at, m.message_key)):
@@ -68,7 +71,14 @@ def split_thread(messages: Iterable[StoredMessage], gap: timedelta) -> list[list
         ordered.append(msg)
     segments: list[list[StoredMessage]] = []
     for msg in ordered:
-        if segments and msg.sent_at - segments[-1][-1].sent_at <= gap:
+        previous = segments[-1][-1].sent_at if segments else None
+        if previous is not None and (
+            msg.sent_at - previous <= gap
+            or (
+                business_hours is not None
+                and seconds_between(business_hours, previous, msg.sent_at) <= gap.total_seconds()
+            )
+        ):
             segments[-1].append(msg)
         else:
             segments.append([msg])
@@ -80,10 +90,11 @@ def build_conversations(
     gap: timedelta,
     zone: ZoneInfo,
     is_autoresponse_text: Callable[[str | None], bool],
+    business_hours: BusinessHours | None = None,
 ) -> list[Conversation]:
     """All conversations of one thread. A segment without a customer message is dropped."""
     conversations: list[Conversation] = []
-    for segment in split_thread(messages, gap):
+    for segment in split_thread(messages, gap, business_hours):
         first_customer = next((m for m in segment if m.sender_role == CUSTOMER), None)
         if first_customer is None:
             continue
