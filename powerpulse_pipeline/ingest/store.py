@@ -141,7 +141,8 @@ def touched_days(conn: duckdb.DuckDBPyConnection, settings: Settings) -> list[da
         WITH now_split AS ({sql}),
         changed AS (
             SELECT * FROM now_split WHERE conversation_id IN (
-                SELECT conversation_id FROM now_split SEMI JOIN new_raw USING (chat_id, message_key))
+                SELECT conversation_id FROM now_split
+                SEMI JOIN new_raw USING (chat_id, message_key))
         )
         SELECT day FROM changed
         UNION

@@ -63,7 +63,8 @@ def sessionized(
     if business:
         _create_spans(conn, threads, settings)
     continues = (
-        "previous_us IS NOT NULL AND (us - previous_us <= $gap_us OR coalesce(g.open_us, 0) <= $gap_us)"
+        "previous_us IS NOT NULL "
+        "AND (us - previous_us <= $gap_us OR coalesce(g.open_us, 0) <= $gap_us)"
         if business
         else "us - previous_us <= $gap_us"
     )

@@ -85,7 +85,8 @@ def test_repeat_contact_and_observed_fcr_by_hand(conn) -> None:
 
     # A range is computed from conversations: B1, A2, F1 resolved of 7 known; 1 pending.
     observed, pending = conn.execute(
-        "SELECT observed_fcr_pct, repeat_window_open FROM metrics_between('2024-06-01', '2024-06-30')"
+        "SELECT observed_fcr_pct, repeat_window_open "
+        "FROM metrics_between('2024-06-01', '2024-06-30')"
     ).fetchone()
     assert observed == pytest.approx(100 * 3 / 7)
     assert pending == 1
