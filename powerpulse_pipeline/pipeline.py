@@ -7,6 +7,7 @@ from dagster_duckdb import DuckDBResource
 
 from .assets.conversation_facts import build_conversation_facts_asset
 from .assets.conversations import build_conversations_asset
+from .assets.dashboard import build_dashboard_asset
 from .assets.messages import build_messages_asset
 from .assets.metrics import build_metric_assets
 from .assets.published_warehouse import build_published_asset
@@ -39,12 +40,14 @@ def build_definitions(settings: Settings | None = None) -> Definitions:
     raw_messages = build_raw_messages_asset(settings)
     metric_assets = build_metric_assets(daily)
     published = build_published_asset(settings, daily, metric_assets)
+    dashboard = build_dashboard_asset(settings, daily, metric_assets)
     day_assets = [
         build_messages_asset(settings, daily),
         build_conversation_facts_asset(settings, daily),
         build_score_cache_asset(daily),
         build_conversations_asset(settings, daily),
         *metric_assets,
+        dashboard,
         published,
     ]
 
@@ -58,7 +61,7 @@ def build_definitions(settings: Settings | None = None) -> Definitions:
         selection=AssetSelection.assets(*day_assets),
         description=(
             "Rebuild messages, scores, conversations and metrics for a range of days, then "
-            "publish the analysts' copy."
+            "refresh the dashboard and publish the analysts' copy."
         ),
     )
     return Definitions(

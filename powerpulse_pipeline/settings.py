@@ -71,6 +71,10 @@ class Settings:
         return self.data_dir / "rejected"
 
     @property
+    def dashboard_path(self) -> Path:
+        return self.data_dir / "reports" / "dashboard.html"
+
+    @property
     def exports_dir(self) -> Path:
         return self.data_dir / "exports"
 

@@ -37,6 +37,12 @@ GRAPH = {
         DUCKDB_POOL,
         ("consistent_with_conversations",),
     ),
+    "dashboard": (
+        ("agent_metrics", "daily_metrics", "topic_metrics"),
+        "daily",
+        DUCKDB_POOL,
+        (),
+    ),
     "published_warehouse": (
         ("agent_metrics", "daily_metrics", "topic_metrics"),
         "daily",

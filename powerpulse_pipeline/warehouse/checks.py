@@ -134,7 +134,8 @@ DAILY_METRICS_CHECKS = (
         "Percentages within 0-100, satisfaction 1-5, sentiment -1..1, times non-negative.",
         _out_of_range(
             "daily_metrics",
-            PERCENT_COLUMNS,
+            (*PERCENT_COLUMNS, "observed_fcr_pct"),
+            "repeat_window_open NOT BETWEEN 0 AND conversations",
             "avg_satisfaction NOT BETWEEN 1 AND 5",
             "avg_sentiment NOT BETWEEN -1 AND 1",
             "median_first_response_minutes < 0",

@@ -1,0 +1,326 @@
+"""Everything the dashboard shows, as one JSON-ready dict computed in DuckDB.
+
+Periods are the last 7, 30 and 90 days up to today (in POWERPULSE_TIMEZONE) and every
+calendar month that has conversations; each is compared with the period of the same length
+before it (for a month, the calendar month before). Every figure of a period comes from its
+conversations with the same aggregates as `metrics_between` and the `*_between` macros, one
+set-based query for all periods at once; the page only displays it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from ..warehouse.schema import AGENT_AGGREGATES, METRIC_AGGREGATES, TOPIC_AGGREGATES
+
+ROLLING_DAYS = (7, 30, 90)
+DEFAULT_PERIOD = "last-30"
+WORST_PER_LIST = 10
+MESSAGES_PER_CONVERSATION = 60
+TEXT_CHARS = 600
+
+# The headline cards: (column, label). Their values come from METRIC_AGGREGATES.
+HEADLINE = (
+    ("csat_pct", "CSAT"),
+    ("fcr_pct", "FCR (model)"),
+    ("observed_fcr_pct", "FCR (observed)"),
+    ("median_first_response_minutes", "Median first response"),
+    ("median_first_response_business_minutes", "Median first response, business hours"),
+    ("conversations", "Conversations"),
+    ("unanswered_conversations", "Unanswered"),
+)
+# Shown with the headline, without a change: pending observed-FCR windows, coverage.
+HEADLINE_EXTRA = ("repeat_window_open", "scored_conversations", "failed_conversations")
+TREND_COLUMNS = (
+    "conversations",
+    "unanswered_conversations",
+    "csat_pct",
+    "fcr_pct",
+    "observed_fcr_pct",
+    "median_first_response_minutes",
+    "median_first_response_business_minutes",
+)
+
+
+@dataclass(frozen=True)
+class Period:
+    id: str
+    label: str
+    start: date
+    end: date
+    previous_start: date
+    previous_end: date
+
+
+def _month_start(day: date) -> date:
+    return day.replace(day=1)
+
+
+def _next_month(day: date) -> date:
+    return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+def periods(today: date, months_with_data: list[date]) -> list[Period]:
+    found = []
+    for days in ROLLING_DAYS:
+        start = today - timedelta(days=days - 1)
+        found.append(
+            Period(
+                f"last-{days}",
+                f"Last {days} days",
+                start,
+                today,
+                start - timedelta(days=days),
+                start - timedelta(days=1),
+            )
+        )
+    for month in sorted(set(months_with_data), reverse=True):
+        end = _next_month(month) - timedelta(days=1)
+        previous = _month_start(month - timedelta(days=1))
+        found.append(
+            Period(
+                f"month-{month:%Y-%m}",
+                f"{month:%B %Y}",
+                month,
+                end,
+                previous,
+                month - timedelta(days=1),
+            )
+        )
+    return found
+
+
+def _rows(conn: duckdb.DuckDBPyConnection, sql: str, params: Any = None) -> list[dict[str, Any]]:
+    cursor = conn.execute(sql, params)
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def _plain(value: Any) -> Any:
+    """JSON-ready: dates as ISO strings, everything else as it is."""
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+def _by_period(rows: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    grouped: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        grouped.setdefault(row.pop("period"), []).append(_plain(row))
+    return grouped
+
+
+def _register_periods(conn: duckdb.DuckDBPyConnection, found: list[Period]) -> None:
+    """Temp table `periods` (period, start_day, end_day): each period and, as '<id>/previous',
+    the period it is compared with."""
+    ids, starts, ends = [], [], []
+    for p in found:
+        ids += [p.id, f"{p.id}/previous"]
+        starts += [p.start, p.previous_start]
+        ends += [p.end, p.previous_end]
+    table = pa.table(
+        {
+            "period": pa.array(ids, pa.string()),
+            "start_day": pa.array(starts, pa.date32()),
+            "end_day": pa.array(ends, pa.date32()),
+        }
+    )
+    conn.register("periods_arrow", table)
+    conn.execute("CREATE OR REPLACE TEMP TABLE periods AS SELECT * FROM periods_arrow")
+    conn.unregister("periods_arrow")
+
+
+_IN_PERIOD = "JOIN conversations c ON c.day BETWEEN p.start_day AND p.end_day"
+
+_WORST = f"""
+    WITH ranked AS (
+        SELECT p.period, c.conversation_id, c.day, c.agent_name, c.summary, c.satisfaction,
+            c.sentiment, c.first_response_seconds / 60.0 AS first_response_minutes,
+            c.customer_messages + c.agent_messages AS messages, c.started_at,
+            row_number() OVER (PARTITION BY p.period ORDER BY c.satisfaction, c.sentiment,
+                c.started_at, c.conversation_id) AS lowest_satisfaction,
+            row_number() OVER (PARTITION BY p.period ORDER BY c.first_response_seconds DESC
+                NULLS LAST, c.started_at, c.conversation_id) AS longest_wait,
+            row_number() OVER (PARTITION BY p.period, c.first_response_seconds IS NULL
+                ORDER BY c.started_at DESC, c.conversation_id) AS latest
+        FROM periods p {_IN_PERIOD}
+        WHERE p.period NOT LIKE '%/previous'
+    )
+    SELECT 'lowest_satisfaction' AS list, * EXCLUDE (lowest_satisfaction, longest_wait, latest)
+    FROM ranked WHERE satisfaction IS NOT NULL AND lowest_satisfaction <= $n
+    UNION ALL
+    SELECT 'longest_wait', * EXCLUDE (lowest_satisfaction, longest_wait, latest)
+    FROM ranked WHERE first_response_minutes IS NOT NULL AND longest_wait <= $n
+    UNION ALL
+    SELECT 'unanswered', * EXCLUDE (lowest_satisfaction, longest_wait, latest)
+    FROM ranked WHERE first_response_minutes IS NULL AND latest <= $n
+    ORDER BY ALL
+"""
+
+
+def dashboard_data(
+    conn: duckdb.DuckDBPyConnection,
+    today: date,
+    timezone: str,
+    generated_at: datetime,
+    business_hours: bool = False,
+) -> dict[str, Any]:
+    """The page's data. `conn` holds the contract tables (the work DB or the analysts' copy)."""
+    months = [
+        row[0]
+        for row in conn.execute(
+            "SELECT DISTINCT date_trunc('month', day)::DATE FROM conversations"
+        ).fetchall()
+    ]
+    found = periods(today, months)
+    _register_periods(conn, found)
+    try:
+        data = _collect(conn, found, today, timezone, generated_at, months)
+    finally:
+        conn.execute("DROP TABLE periods")
+    data["business_hours"] = business_hours
+    return data
+
+
+def _collect(
+    conn: duckdb.DuckDBPyConnection,
+    found: list[Period],
+    today: date,
+    timezone: str,
+    generated_at: datetime,
+    months: list[date],
+) -> dict[str, Any]:
+    figures = {
+        row.pop("period"): _plain(row)
+        for row in _rows(
+            conn, f"SELECT p.period, {METRIC_AGGREGATES} FROM periods p {_IN_PERIOD} GROUP BY ALL"
+        )
+    }
+    topics = _by_period(
+        _rows(
+            conn,
+            f"SELECT p.period, t.topic, {TOPIC_AGGREGATES} FROM periods p {_IN_PERIOD}, "
+            "unnest(c.topics) AS t(topic) WHERE c.score_status = 'scored' "
+            "AND p.period NOT LIKE '%/previous' GROUP BY ALL "
+            "ORDER BY p.period, conversations DESC, t.topic",
+        )
+    )
+    agents = _by_period(
+        _rows(
+            conn,
+            f"SELECT p.period, c.agent_name, {AGENT_AGGREGATES} FROM periods p {_IN_PERIOD} "
+            "WHERE c.agent_name IS NOT NULL AND p.period NOT LIKE '%/previous' GROUP BY ALL "
+            "ORDER BY p.period, conversations DESC, c.agent_name",
+        )
+    )
+    daily = _by_period(
+        _rows(
+            conn,
+            f"SELECT p.period, d.day, {', '.join(f'd.{c}' for c in TREND_COLUMNS)} "
+            "FROM periods p JOIN daily_metrics d ON d.day BETWEEN p.start_day AND p.end_day "
+            "WHERE p.period NOT LIKE '%/previous' ORDER BY p.period, d.day",
+        )
+    )
+    # Whole weeks (Monday to Sunday) that overlap the period, computed from conversations.
+    weekly = _by_period(
+        _rows(
+            conn,
+            f"SELECT p.period, w.week_start, {', '.join(f'w.{c}' for c in TREND_COLUMNS)} "
+            "FROM periods p JOIN weekly_metrics w "
+            "ON w.week_start BETWEEN p.start_day - 6 AND p.end_day "
+            "WHERE p.period NOT LIKE '%/previous' ORDER BY p.period, w.week_start",
+        )
+    )
+    coverage = _by_period(
+        _rows(
+            conn,
+            f"""
+            WITH cost AS (
+                SELECT content_hash, scorer, arg_max(cost_usd, scored_at) AS cost_usd
+                FROM score_cache GROUP BY ALL
+            ),
+            used AS (
+                SELECT DISTINCT p.period, c.scorer, c.score_status, c.conversation_id,
+                    c.content_hash
+                FROM periods p {_IN_PERIOD} WHERE p.period NOT LIKE '%/previous'
+            )
+            SELECT u.period, u.scorer,
+                count(DISTINCT u.conversation_id) FILTER (WHERE u.score_status = 'scored')
+                    AS scored,
+                count(DISTINCT u.conversation_id) FILTER (WHERE u.score_status = 'failed')
+                    AS failed,
+                (SELECT sum(k.cost_usd) FROM cost k WHERE k.scorer = u.scorer
+                    AND k.content_hash IN (SELECT content_hash FROM used x
+                        WHERE x.period = u.period AND x.scorer = u.scorer)) AS cost_usd
+            FROM used u GROUP BY ALL ORDER BY u.period, scored DESC, u.scorer
+            """,
+        )
+    )
+    worst_rows = _rows(conn, _WORST, {"n": WORST_PER_LIST})
+    worst: dict[str, dict[str, list[dict[str, Any]]]] = {}
+    for row in worst_rows:
+        period, kind = row.pop("period"), row.pop("list")
+        row.pop("started_at")
+        worst.setdefault(period, {}).setdefault(kind, []).append(_plain(row))
+    return {
+        "generated_at": generated_at.isoformat(timespec="seconds"),
+        "today": today.isoformat(),
+        "timezone": timezone,
+        "empty": not months,
+        "periods": [
+            {
+                "id": p.id,
+                "label": p.label,
+                "start": p.start.isoformat(),
+                "end": p.end.isoformat(),
+                "previous_start": p.previous_start.isoformat(),
+                "previous_end": p.previous_end.isoformat(),
+                "has_data": p.id in figures,
+            }
+            for p in found
+        ],
+        "default_period": DEFAULT_PERIOD,
+        "latest_month": f"month-{max(months):%Y-%m}" if months else None,
+        "headline": [{"column": c, "label": label} for c, label in HEADLINE],
+        "figures": figures,
+        "daily": daily,
+        "weekly": weekly,
+        "topics": topics,
+        "agents": agents,
+        "coverage": coverage,
+        "worst": worst,
+        "conversations": _messages(conn, {r["conversation_id"] for r in worst_rows}, timezone),
+    }
+
+
+def _messages(
+    conn: duckdb.DuckDBPyConnection, ids: set[str], timezone: str
+) -> dict[str, list[list[Any]]]:
+    """The messages of the listed conversations: [local time, role, agent, autoresponse,
+    text]."""
+    if not ids:
+        return {}
+    conn.register("listed", pa.table({"conversation_id": pa.array(sorted(ids), pa.string())}))
+    try:
+        rows = conn.execute(
+            """
+            SELECT conversation_id, list([
+                    strftime(sent_at AT TIME ZONE $zone, '%Y-%m-%d %H:%M'), sender_role,
+                    agent_name, is_autoresponse::VARCHAR, left(coalesce(text, '[attachment]'), $n)]
+                ORDER BY sent_at, message_key)[:$m]
+            FROM messages SEMI JOIN listed USING (conversation_id) GROUP BY conversation_id
+            """,
+            {"n": TEXT_CHARS, "m": MESSAGES_PER_CONVERSATION, "zone": timezone},
+        ).fetchall()
+    finally:
+        conn.unregister("listed")
+    return {cid: messages for cid, messages in rows}
