@@ -155,15 +155,16 @@ _WORST = f"""
         FROM periods p {_IN_PERIOD}
         WHERE p.period NOT LIKE '%/previous'
     )
-    SELECT 'lowest_satisfaction' AS list, * EXCLUDE (lowest_satisfaction, longest_wait, latest)
+    SELECT 'lowest_satisfaction' AS list, lowest_satisfaction AS position,
+        * EXCLUDE (lowest_satisfaction, longest_wait, latest)
     FROM ranked WHERE satisfaction IS NOT NULL AND lowest_satisfaction <= $n
     UNION ALL
-    SELECT 'longest_wait', * EXCLUDE (lowest_satisfaction, longest_wait, latest)
+    SELECT 'longest_wait', longest_wait, * EXCLUDE (lowest_satisfaction, longest_wait, latest)
     FROM ranked WHERE first_response_minutes IS NOT NULL AND longest_wait <= $n
     UNION ALL
-    SELECT 'unanswered', * EXCLUDE (lowest_satisfaction, longest_wait, latest)
+    SELECT 'unanswered', latest, * EXCLUDE (lowest_satisfaction, longest_wait, latest)
     FROM ranked WHERE first_response_minutes IS NULL AND latest <= $n
-    ORDER BY ALL
+    ORDER BY period, list, position
 """
 
 
@@ -270,6 +271,7 @@ def _collect(
     for row in worst_rows:
         period, kind = row.pop("period"), row.pop("list")
         row.pop("started_at")
+        row.pop("position")
         worst.setdefault(period, {}).setdefault(kind, []).append(_plain(row))
     return {
         "generated_at": generated_at.isoformat(timespec="seconds"),
