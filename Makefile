@@ -23,7 +23,12 @@ dagster-home:
 	mkdir -p $(DAGSTER_HOME)
 	cp deploy/dagster.yaml $(DAGSTER_HOME)/dagster.yaml
 
+# Where the support lead's page appears (the dashboard asset rewrites it after every daily run).
+DATA_DIR := $(abspath $(or $(POWERPULSE_DATA_DIR),data))
+
 dev: install dagster-home
+	@echo "PowerPulse: drop exports into $(or $(POWERPULSE_INBOX_DIR),$(DATA_DIR)/inbox)"
+	@echo "PowerPulse: dashboard at file://$(DATA_DIR)/reports/dashboard.html (after the first run)"
 	$(BIN)/dagster dev -h 127.0.0.1 -p 3000 -w workspace.yaml
 
 lint: install
