@@ -41,6 +41,7 @@ from .daily import daily_defaults, day_range
 HEADLINE_COLUMNS = (
     "csat_pct",
     "fcr_pct",
+    "observed_fcr_pct",
     "median_first_response_minutes",
     "median_first_response_business_minutes",
     "conversations",
