@@ -10,7 +10,6 @@ import duckdb
 from dagster import (
     AssetExecutionContext,
     AssetsDefinition,
-    BackfillPolicy,
     DailyPartitionsDefinition,
     MaterializeResult,
     MetadataValue,
@@ -23,7 +22,7 @@ from ..dashboard.page import render, write
 from ..partitions import DUCKDB_POOL
 from ..settings import Settings
 from ..warehouse.schema import ensure_schema
-from .daily import OWNERS
+from .daily import daily_defaults
 
 
 def write_dashboard(
@@ -45,13 +44,10 @@ def build_dashboard_asset(
     @asset(
         name="dashboard",
         deps=upstream,
+        pool=DUCKDB_POOL,
         # Partitioned like the tables it reads so the daily job refreshes it after every run;
         # each materialization rewrites the whole page.
-        partitions_def=daily,
-        backfill_policy=BackfillPolicy.single_run(),
-        pool=DUCKDB_POOL,
-        group_name="analytics",
-        owners=OWNERS,
+        **daily_defaults(daily),
         kinds={"html", "plotly"},
         description=(
             f"The support lead's dashboard at {settings.dashboard_path}: CSAT, FCR (model and "

@@ -3,7 +3,6 @@
 from dagster import (
     AssetExecutionContext,
     AssetsDefinition,
-    BackfillPolicy,
     DailyPartitionsDefinition,
     MaterializeResult,
     MetadataValue,
@@ -15,7 +14,7 @@ from ..partitions import DUCKDB_POOL
 from ..settings import Settings
 from ..warehouse.publish import PUBLISHED_TABLES, STORAGE_VERSION, publish
 from ..warehouse.schema import ensure_schema
-from .daily import OWNERS
+from .daily import daily_defaults
 
 
 def build_published_asset(
@@ -24,11 +23,8 @@ def build_published_asset(
     @asset(
         name="published_warehouse",
         deps=upstream,
-        partitions_def=daily,
-        backfill_policy=BackfillPolicy.single_run(),
         pool=DUCKDB_POOL,  # reads the work DB, which one process may open at a time
-        group_name="analytics",
-        owners=OWNERS,
+        **daily_defaults(daily),
         kinds={"duckdb"},
         description=(
             f"The analysts' copy at {settings.duckdb_path}: "

@@ -119,23 +119,21 @@ def test_topics_and_agents_equal_the_range_macros(data, conn) -> None:
 
 
 def test_trend_series_equal_the_daily_and_weekly_tables(data, conn) -> None:
+    sources = {
+        "daily": "daily_metrics WHERE day BETWEEN ? AND ? ORDER BY day",
+        # whole weeks that overlap the period
+        "weekly": "weekly_metrics WHERE week_start + 6 >= ?::DATE AND week_start <= ?::DATE "
+        "ORDER BY week_start",
+    }
     for period in data["periods"]:
-        columns = list(data["daily"][period["id"]][0])
-        daily = _rows(
-            conn,
-            f"SELECT {', '.join(columns)} FROM daily_metrics "
-            "WHERE day BETWEEN ? AND ? ORDER BY day",
-            [period["start"], period["end"]],
-        )
-        assert _same(data["daily"][period["id"]], daily), period["id"]
-        columns = list(data["weekly"][period["id"]][0])
-        weekly = _rows(
-            conn,
-            f"SELECT {', '.join(columns)} FROM weekly_metrics "
-            "WHERE week_start + 6 >= ?::DATE AND week_start <= ?::DATE ORDER BY week_start",
-            [period["start"], period["end"]],
-        )
-        assert _same(data["weekly"][period["id"]], weekly), period["id"]
+        for series, source in sources.items():
+            shown = data[series][period["id"]]
+            expected = _rows(
+                conn,
+                f"SELECT {', '.join(shown[0])} FROM {source}",
+                [period["start"], period["end"]],
+            )
+            assert _same(shown, expected), (series, period["id"])
 
 
 def test_the_conversations_to_look_at(data, conn) -> None:
