@@ -274,6 +274,10 @@ def under_make_dev(
             "POWERPULSE_SCORER": "offline",
         }
         port = "3987"
+        # dagster dev's own log, to see where the time went
+        log_path = Path(tempfile.gettempdir()) / "powerpulse-scale-dagster-dev.log"
+        log = log_path.open("w")
+        print(f"dagster dev's log: {log_path}")
         server = subprocess.Popen(
             [
                 str(ROOT / ".venv/bin/dagster"),
@@ -287,8 +291,8 @@ def under_make_dev(
             ],
             cwd=ROOT,
             env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         try:

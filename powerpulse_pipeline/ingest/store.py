@@ -140,13 +140,13 @@ def touched_days(conn: duckdb.DuckDBPyConnection, settings: Settings) -> list[da
         f"""
         WITH now_split AS ({sql}),
         changed AS (
-            SELECT * FROM now_split WHERE conversation_id IN (
-                SELECT conversation_id FROM now_split
-                SEMI JOIN new_raw USING (chat_id, message_key))
+            SELECT DISTINCT conversation_id, day FROM now_split
+            SEMI JOIN new_raw USING (chat_id, message_key)
         )
         SELECT day FROM changed
         UNION
-        SELECT m.day FROM messages m SEMI JOIN changed c USING (chat_id, message_key)
+        SELECT m.day FROM messages m JOIN now_split n USING (chat_id, message_key)
+        WHERE n.conversation_id IN (SELECT conversation_id FROM changed)
         UNION
         SELECT c.day FROM conversations c JOIN new_raw n ON n.chat_id = c.chat_id
             AND n.sender_role = 'customer'

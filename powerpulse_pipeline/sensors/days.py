@@ -202,7 +202,9 @@ def build_days_sensor(
                 f"{day}: the run for this day ended without building it; requested again "
                 f"(attempt {owed.attempts + 1})"
             )
-        ranges = contiguous_ranges(due)
+        # Newest first: a drop's new day reaches the analysts and the dashboard before the
+        # older days it touched (e.g. those whose repeat-contact windows it closed).
+        ranges = sorted(contiguous_ranges(due), reverse=True)
         return SensorResult(
             run_requests=[
                 RunRequest(
