@@ -40,7 +40,7 @@ def build_definitions(settings: Settings | None = None) -> Definitions:
     raw_messages = build_raw_messages_asset(settings)
     metric_assets = build_metric_assets(daily)
     published = build_published_asset(settings, daily, metric_assets)
-    dashboard = build_dashboard_asset(settings, daily, metric_assets)
+    dashboard = build_dashboard_asset(settings, metric_assets)
     day_assets = [
         build_messages_asset(settings, daily),
         build_conversation_facts_asset(settings, daily),

@@ -39,7 +39,7 @@ GRAPH = {
     ),
     "dashboard": (
         ("agent_metrics", "daily_metrics", "topic_metrics"),
-        "daily",
+        None,  # one page over every day, rewritten once per daily run
         DUCKDB_POOL,
         (),
     ),
