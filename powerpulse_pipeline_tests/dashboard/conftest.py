@@ -3,13 +3,10 @@ through the real sensors and runs, with business hours and named agents."""
 
 from __future__ import annotations
 
-import json
 import os
-import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time
 from pathlib import Path
-from typing import Any
 
 import pytest
 from dagster import instance_for_test
@@ -24,14 +21,6 @@ from ..harness import SensorDriver
 FIRST_DAY = datetime(2025, 1, 20, tzinfo=UTC)
 # The tests look from here: the last 7/30/90 days hold data, and so do three months.
 TODAY = date(2025, 3, 22)
-
-
-def embedded_data(html: str) -> dict[str, Any]:
-    found = re.search(
-        r'<script id="dashboard-data" type="application/json">(.*?)</script>', html, re.S
-    )
-    assert found, "the page embeds no data"
-    return json.loads(found.group(1))
 
 
 @pytest.fixture(scope="package")

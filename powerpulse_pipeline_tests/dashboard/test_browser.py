@@ -18,7 +18,7 @@ from powerpulse_pipeline.assets.dashboard import write_dashboard
 from powerpulse_pipeline.settings import Settings
 from powerpulse_pipeline.warehouse.schema import ensure_schema
 
-from .conftest import embedded_data
+from .embedded import embedded_data
 
 CHROMIUM = next(
     (p for p in map(shutil.which, ("chromium", "chromium-browser", "google-chrome")) if p), None

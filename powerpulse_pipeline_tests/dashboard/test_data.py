@@ -18,7 +18,8 @@ from powerpulse_pipeline.dashboard.page import render
 from powerpulse_pipeline.settings import Settings
 from powerpulse_pipeline.warehouse.schema import ensure_schema
 
-from .conftest import TODAY, embedded_data
+from .conftest import TODAY
+from .embedded import embedded_data
 
 
 def _rows(conn: duckdb.DuckDBPyConnection, sql: str, params: Any = None) -> list[dict[str, Any]]:

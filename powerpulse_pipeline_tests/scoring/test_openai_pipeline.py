@@ -12,6 +12,7 @@ from powerpulse_pipeline.assets.score_cache import ScoringConfig
 from powerpulse_pipeline.pipeline import DAILY_JOB, build_definitions
 from powerpulse_pipeline.settings import Settings
 
+from ..dashboard.embedded import embedded_data
 from ..fake_openai import fake_openai_server
 from ..harness import SensorDriver
 
@@ -57,6 +58,17 @@ def test_dropped_files_are_scored_by_the_openai_endpoint_with_cost_per_day(
         "SELECT sum(scored_conversations * csat_pct) / sum(scored_conversations) FROM daily_metrics"
     )[0][0]
     assert csat == pytest.approx(100 * happy / conversations)
+
+    # The dashboard's coverage names the scorer and model and costs what score_cache says;
+    # the key is nowhere on the page.
+    html = settings.dashboard_path.read_text(encoding="utf-8")
+    assert KEY not in html
+    (coverage,) = embedded_data(html)["coverage"]["month-2025-03"]
+    assert coverage["scorer"] == "openai:gpt-4o-mini" and coverage["scored"] == conversations
+    assert coverage["cost_usd"] == pytest.approx(
+        query("SELECT sum(cost_usd) FROM score_cache", work=True)[0][0]
+    )
+    assert coverage["cost_usd"] > 0
 
     per_day = day_metadata(instance, "score_cache")
     day = query("SELECT min(day) FROM conversations")[0][0].isoformat()
