@@ -36,7 +36,7 @@ from powerpulse_pipeline.assets.metrics import (  # noqa: E402
     TOPIC_SELECT,
     replace_range,
 )
-from powerpulse_pipeline.dashboard.page import _plotly_js  # noqa: E402
+from powerpulse_pipeline.dashboard.page import plotly_bundle  # noqa: E402
 from powerpulse_pipeline.settings import Settings  # noqa: E402
 from powerpulse_pipeline.warehouse.schema import ensure_schema  # noqa: E402
 
@@ -152,7 +152,7 @@ def main() -> None:
         bound_page = Path(folder) / "bound.html"
         bound_page.write_text(
             "<!DOCTYPE html><html><body><div id='c' style='height:300px'></div><script>"
-            + _plotly_js()
+            + plotly_bundle()
             + "</script><script>Plotly.newPlot('c', [{x: [1, 2, 3], y: [2, 1, 3]}]);"
             "document.body.dataset.period = 'bound';</script></body></html>",
             encoding="utf-8",
@@ -181,7 +181,7 @@ def main() -> None:
         f"data: {conversations:,} conversations over {args.days} days, "
         f"{len(data['periods'])} periods"
     )
-    print(f"page: {size / 1e6:.2f} MB ({(size - len(_plotly_js())) / 1e6:.2f} MB of it data)")
+    print(f"page: {size / 1e6:.2f} MB ({(size - len(plotly_bundle())) / 1e6:.2f} MB of it data)")
     print(f"build (dashboard asset's work):       {build:6.2f} s")
     print(f"open until every chart is drawn:      {opened:6.2f} s")
     print(f"switch to another period:             {switch:6.2f} s")

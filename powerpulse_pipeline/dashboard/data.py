@@ -9,6 +9,7 @@ set-based query for all periods at once; the page only displays it.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -102,9 +103,12 @@ def _rows(conn: duckdb.DuckDBPyConnection, sql: str, params: Any = None) -> list
 
 
 def _plain(value: Any) -> Any:
-    """JSON-ready: dates as ISO strings, everything else as it is."""
+    """JSON-ready: dates as ISO strings, a float that is not finite as null (JSON has no
+    NaN), everything else as it is."""
     if isinstance(value, datetime | date):
         return value.isoformat()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
     if isinstance(value, list):
         return [_plain(v) for v in value]
     if isinstance(value, dict):

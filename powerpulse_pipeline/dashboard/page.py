@@ -13,7 +13,8 @@ from typing import Any
 
 
 @cache
-def _plotly_js() -> str:
+def plotly_bundle() -> str:
+    """Plotly's own JS bundle, from the installed package."""
     from plotly.offline import get_plotlyjs
 
     bundle = get_plotlyjs()
@@ -34,13 +35,16 @@ def render(data: dict[str, Any]) -> str:
     )
     page = _template()
     head, tail = page.split("__PLOTLY__")
-    return head.replace("__DATA__", payload) + _plotly_js() + tail
+    return head.replace("__DATA__", payload) + plotly_bundle() + tail
 
 
 def write(path: Path, html: str) -> int:
     """Replace the file atomically: a reader sees the old page or the new one, never half."""
     path.parent.mkdir(parents=True, exist_ok=True)
     staging = path.with_name(f".{path.name}.{os.getpid()}.writing")
-    staging.write_text(html, encoding="utf-8")
-    os.replace(staging, path)
+    try:
+        staging.write_text(html, encoding="utf-8")
+        os.replace(staging, path)
+    finally:
+        staging.unlink(missing_ok=True)  # a full disk must not leave half a page behind
     return len(html.encode("utf-8"))

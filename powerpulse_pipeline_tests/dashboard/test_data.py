@@ -207,3 +207,21 @@ def test_chat_text_cannot_break_out_of_the_page() -> None:
     html = render(data)
     assert "<script>alert(1)" not in html
     assert embedded_data(html) == data
+
+
+def test_a_value_json_cannot_hold_becomes_null() -> None:
+    # A NaN sentiment (DuckDB stores one) must not stop the page from being written or read.
+    with duckdb.connect() as conn:
+        ensure_schema(conn)
+        conn.execute(
+            "INSERT INTO conversations (conversation_id, chat_id, day, started_at, ended_at, "
+            "customer_messages, agent_messages, autoresponses, response_waits, "
+            "response_seconds_total, score_status, content_hash, sentiment, satisfaction, "
+            "resolved, topics) VALUES ('c', 'T', '2025-03-03', '2025-03-03 10:00+00', "
+            "'2025-03-03 10:05+00', 1, 1, 0, 1, 300, 'scored', 'h', 'nan'::DOUBLE, 4, true, "
+            "['billing'])"
+        )
+        data = dashboard_data(conn, date(2025, 3, 10), "UTC", datetime(2025, 3, 10, tzinfo=UTC))
+    march = data["figures"]["month-2025-03"]
+    assert march["avg_sentiment"] is None and march["csat_pct"] == 100.0
+    assert embedded_data(render(data)) == data
