@@ -63,11 +63,7 @@ def conversations(messages: list[StoredMessage], settings: Settings) -> list[Con
     """All conversations of the messages' threads, in order of start."""
     with duckdb.connect() as conn:
         ensure_schema(conn)
-        columns = {name: [getattr(m, name, None) for m in messages] for name in RAW_MESSAGES.names}
-        conn.register("incoming", pa.table(columns, schema=RAW_MESSAGES.arrow_schema()))
-        conn.execute(
-            "INSERT INTO raw_messages SELECT DISTINCT ON (chat_id, message_key) * FROM incoming"
-        )
+        store_raw(conn, messages)
         first = min(m.sent_at for m in messages).date() - timedelta(days=2)
         last = max(m.sent_at for m in messages).date() + timedelta(days=2)
         write_messages(conn, settings, first, last)

@@ -1,9 +1,5 @@
 """`conversations`: each conversation's facts joined to the current scorer's result, and
-whether the customer came back (observed FCR), in SQL.
-
-The repeat-contact window is judged against the newest stored message, not the wall clock:
-what an export does not cover yet is unknown, not "did not come back".
-"""
+whether the customer came back (observed FCR, NULL while the window is open), in SQL."""
 
 from datetime import date, timedelta
 
@@ -22,6 +18,7 @@ from ..scoring.resource import ScorerResource
 from ..settings import Settings
 from ..warehouse.checks import CONVERSATIONS_CHECKS
 from ..warehouse.io import one_row, transaction
+from ..warehouse.repeat_contact import WINDOW_CLOSED, WINDOW_END, window_params
 from ..warehouse.schema import ensure_schema
 from ..warehouse.tables import CONVERSATION_FACTS, CONVERSATIONS
 from .daily import daily_defaults, day_range
@@ -41,10 +38,8 @@ _JOIN = f"""
         CASE WHEN s.status = 'scored' THEN 'scored' ELSE 'failed' END AS score_status,
         CASE WHEN s.status IS NULL THEN $not_scored
             WHEN s.status <> 'scored' THEN s.error END AS score_error,
-        CASE WHEN f.ended_at + to_microseconds($window_us)
-                > (SELECT max(sent_at) FROM raw_messages) THEN NULL
-            ELSE coalesce(r.sent_at <= f.ended_at + to_microseconds($window_us), false)
-        END AS repeat_contact
+        CASE WHEN f.{WINDOW_CLOSED}
+            THEN coalesce(r.sent_at <= f.{WINDOW_END}, false) END AS repeat_contact
     FROM conversation_facts f LEFT JOIN score_cache s
         ON s.content_hash = f.content_hash AND s.scorer = $scorer
         AND s.scorer_version = $version
@@ -74,7 +69,7 @@ def write_conversations(
                 "not_scored": NOT_SCORED_YET,
                 "first_day": first_day,
                 "last_day": last_day,
-                "window_us": repeat_window // timedelta(microseconds=1),
+                **window_params(repeat_window),
             },
         )
     written, failed = one_row(

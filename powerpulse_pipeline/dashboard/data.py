@@ -35,8 +35,6 @@ HEADLINE = (
     ("conversations", "Conversations"),
     ("unanswered_conversations", "Unanswered"),
 )
-# Shown with the headline, without a change: pending observed-FCR windows, coverage.
-HEADLINE_EXTRA = ("repeat_window_open", "scored_conversations", "failed_conversations")
 TREND_COLUMNS = (
     "conversations",
     "unanswered_conversations",

@@ -11,7 +11,8 @@ import pyarrow.compute as pc
 
 from ..settings import Settings
 from ..warehouse.io import one_row
-from ..warehouse.sessions import gap_microseconds, sessionized
+from ..warehouse.repeat_contact import WINDOW_CLOSED, WINDOW_END, window_params
+from ..warehouse.sessions import sessionized
 from ..warehouse.tables import RAW_MESSAGES, UTC_TS
 from .formats import parse_export
 from .records import RAW_MESSAGE_FIELDS, MessageColumns, ParseResult, RejectedFile, printable
@@ -150,13 +151,12 @@ def touched_days(conn: duckdb.DuckDBPyConnection, settings: Settings) -> list[da
         UNION
         SELECT c.day FROM conversations c JOIN new_raw n ON n.chat_id = c.chat_id
             AND n.sender_role = 'customer'
-            AND n.sent_at > c.ended_at AND n.sent_at <= c.ended_at + to_microseconds($window_us)
+            AND n.sent_at > c.ended_at AND n.sent_at <= c.{WINDOW_END}
         UNION
-        SELECT day FROM conversations WHERE repeat_contact IS NULL
-            AND ended_at + to_microseconds($window_us) <= (SELECT max(sent_at) FROM raw_messages)
+        SELECT day FROM conversations WHERE repeat_contact IS NULL AND {WINDOW_CLOSED}
         ORDER BY day
         """,
-        {**params, "window_us": gap_microseconds(settings.repeat_contact_window)},
+        {**params, **window_params(settings.repeat_contact_window)},
     ).fetchall()
     return [row[0] for row in rows]
 
