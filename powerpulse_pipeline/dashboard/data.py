@@ -17,6 +17,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from ..semantics.metrics import BY_NAME as METRIC_BY_NAME
 from ..warehouse.schema import AGENT_AGGREGATES, METRIC_AGGREGATES, TOPIC_AGGREGATES
 
 ROLLING_DAYS = (7, 30, 90)
@@ -25,15 +26,18 @@ WORST_PER_LIST = 10
 MESSAGES_PER_CONVERSATION = 60
 TEXT_CHARS = 600
 
-# The headline cards: (column, label). Their values come from METRIC_AGGREGATES.
-HEADLINE = (
-    ("csat_pct", "CSAT"),
-    ("fcr_pct", "FCR (model)"),
-    ("observed_fcr_pct", "FCR (observed)"),
-    ("median_first_response_minutes", "Median first response"),
-    ("median_first_response_business_minutes", "Median first response, business hours"),
-    ("conversations", "Conversations"),
-    ("unanswered_conversations", "Unanswered"),
+# The headline cards: (column, label), both from the semantic layer.
+HEADLINE = tuple(
+    (name, METRIC_BY_NAME[name].label)
+    for name in (
+        "csat_pct",
+        "fcr_pct",
+        "observed_fcr_pct",
+        "median_first_response_minutes",
+        "median_first_response_business_minutes",
+        "conversations",
+        "unanswered_conversations",
+    )
 )
 TREND_COLUMNS = (
     "conversations",

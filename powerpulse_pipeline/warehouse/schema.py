@@ -5,48 +5,17 @@ from __future__ import annotations
 
 import duckdb
 
+from ..semantics.metrics import AGENT_METRIC_NAMES, TOPIC_METRIC_NAMES, aggregates
 from .tables import ALL_TABLES
 
-# One list of aggregates over `conversations`, shared by the daily table, the range macro
-# and the weekly/monthly views, so a range is always computed from conversations.
-METRIC_AGGREGATES = """
-    count(*)::BIGINT AS conversations,
-    count(*) FILTER (WHERE score_status = 'scored')::BIGINT AS scored_conversations,
-    count(*) FILTER (WHERE score_status = 'failed')::BIGINT AS failed_conversations,
-    coalesce(sum(customer_messages), 0)::BIGINT AS customer_messages,
-    coalesce(sum(agent_messages), 0)::BIGINT AS agent_messages,
-    coalesce(sum(autoresponses), 0)::BIGINT AS autoresponses_filtered,
-    count(*) FILTER (WHERE first_response_seconds IS NULL)::BIGINT AS unanswered_conversations,
-    100.0 * count(*) FILTER (WHERE score_status = 'scored' AND satisfaction >= 4)
-        / nullif(count(*) FILTER (WHERE score_status = 'scored'), 0) AS csat_pct,
-    100.0 * count(*) FILTER (WHERE score_status = 'scored' AND resolved)
-        / nullif(count(*) FILTER (WHERE score_status = 'scored'), 0) AS fcr_pct,
-    avg(satisfaction) FILTER (WHERE score_status = 'scored') AS avg_satisfaction,
-    avg(sentiment) FILTER (WHERE score_status = 'scored') AS avg_sentiment,
-    avg(first_response_seconds) / 60.0 AS avg_first_response_minutes,
-    median(first_response_seconds) / 60.0 AS median_first_response_minutes,
-    sum(response_seconds_total) / nullif(sum(response_waits), 0) / 60.0 AS avg_response_minutes,
-    avg(first_response_business_seconds) / 60.0 AS avg_first_response_business_minutes,
-    median(first_response_business_seconds) / 60.0 AS median_first_response_business_minutes,
-    sum(response_business_seconds_total)
-        / nullif(sum(response_waits) FILTER (WHERE response_business_seconds_total IS NOT NULL), 0)
-        / 60.0 AS avg_response_business_minutes,
-    100.0 * count(*) FILTER (WHERE NOT repeat_contact AND first_response_seconds IS NOT NULL)
-        / nullif(count(repeat_contact), 0) AS observed_fcr_pct,
-    count(*) FILTER (WHERE repeat_contact IS NULL)::BIGINT AS repeat_window_open
-"""
+# The aggregates come from the semantic layer (semantics/metrics.py): the daily table, the
+# range macro, the period views, the dashboard and every answer share them, so a range is
+# always computed from conversations and every figure has one definition.
+METRIC_AGGREGATES = aggregates()
 
 # Per topic: scored conversations only (topics come from the scorer). A conversation with
 # several topics counts once for each.
-TOPIC_AGGREGATES = """
-    count(*)::BIGINT AS conversations,
-    count(*) FILTER (WHERE satisfaction <= 2)::BIGINT AS dissatisfied_conversations,
-    100.0 * count(*) FILTER (WHERE satisfaction >= 4) / count(*) AS csat_pct,
-    100.0 * count(*) FILTER (WHERE satisfaction <= 2) / count(*) AS dissatisfied_pct,
-    100.0 * count(*) FILTER (WHERE resolved) / count(*) AS fcr_pct,
-    avg(sentiment) AS avg_sentiment,
-    avg(satisfaction) AS avg_satisfaction
-"""
+TOPIC_AGGREGATES = aggregates(TOPIC_METRIC_NAMES)
 
 TOPIC_SOURCE = """
     FROM conversations, unnest(topics) AS t(topic)
@@ -54,19 +23,7 @@ TOPIC_SOURCE = """
 """
 
 # Per agent: the first human agent who answered owns the conversation.
-AGENT_AGGREGATES = """
-    count(*)::BIGINT AS conversations,
-    count(*) FILTER (WHERE score_status = 'scored')::BIGINT AS scored_conversations,
-    avg(first_response_seconds) / 60.0 AS avg_first_response_minutes,
-    median(first_response_seconds) / 60.0 AS median_first_response_minutes,
-    avg(first_response_business_seconds) / 60.0 AS avg_first_response_business_minutes,
-    sum(response_seconds_total) / nullif(sum(response_waits), 0) / 60.0 AS avg_response_minutes,
-    100.0 * count(*) FILTER (WHERE score_status = 'scored' AND satisfaction >= 4)
-        / nullif(count(*) FILTER (WHERE score_status = 'scored'), 0) AS csat_pct,
-    100.0 * count(*) FILTER (WHERE score_status = 'scored' AND resolved)
-        / nullif(count(*) FILTER (WHERE score_status = 'scored'), 0) AS fcr_pct,
-    avg(satisfaction) FILTER (WHERE score_status = 'scored') AS avg_satisfaction
-"""
+AGENT_AGGREGATES = aggregates(AGENT_METRIC_NAMES)
 
 RANGE_FILTER = "day BETWEEN CAST(start_day AS DATE) AND CAST(end_day AS DATE)"
 

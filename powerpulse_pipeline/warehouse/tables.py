@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
+from ..semantics.metrics import DAILY_METRICS as DAILY_METRIC_SPECS
+
 if TYPE_CHECKING:
     from dagster import TableSchema
 
@@ -201,36 +203,10 @@ CONVERSATIONS = Table(
 
 _DAY = _c("day", "DATE", "local day", True)
 
-# The columns of one figure over a set of conversations: a day, a range, a week, a month.
-METRIC_COLUMNS = (
-    _c("conversations", "BIGINT", "conversations of the day", True),
-    _c("scored_conversations", "BIGINT", "with a score", True),
-    _c("failed_conversations", "BIGINT", "scoring failed", True),
-    _c("customer_messages", "BIGINT", "messages from customers", True),
-    _c("agent_messages", "BIGINT", "human business replies", True),
-    _c("autoresponses_filtered", "BIGINT", "autoresponses left out", True),
-    _c(
-        "unanswered_conversations",
-        "BIGINT",
-        "no human reply after the first customer message",
-        True,
-    ),
-    _c("csat_pct", "DOUBLE", "100 x scored with satisfaction >= 4 / scored"),
-    _c("fcr_pct", "DOUBLE", "100 x scored and resolved / scored"),
-    _c("avg_satisfaction", "DOUBLE", "over scored conversations"),
-    _c("avg_sentiment", "DOUBLE", "over scored conversations"),
-    _c("avg_first_response_minutes", "DOUBLE", "over answered conversations"),
-    _c("median_first_response_minutes", "DOUBLE", "over answered conversations"),
-    _c("avg_response_minutes", "DOUBLE", "over all closed waits of the day"),
-    _c("avg_first_response_business_minutes", "DOUBLE", "business hours"),
-    _c("median_first_response_business_minutes", "DOUBLE", "business hours"),
-    _c("avg_response_business_minutes", "DOUBLE", "business hours, over closed waits"),
-    _c(
-        "observed_fcr_pct",
-        "DOUBLE",
-        "100 x answered with repeat_contact = false / conversations with repeat_contact known",
-    ),
-    _c("repeat_window_open", "BIGINT", "conversations whose repeat-contact window is open"),
+# The columns of one figure over a set of conversations (a day, a range, a week, a month):
+# the daily metrics of the semantic layer, in its order.
+METRIC_COLUMNS = tuple(
+    Column(m.name, m.type, m.description, m.required) for m in DAILY_METRIC_SPECS
 )
 
 DAILY_METRICS = Table("daily_metrics", (_DAY, *METRIC_COLUMNS))

@@ -1,0 +1,122 @@
+"""Every dimension (what a figure can be broken down by) and every filter, once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+
+@dataclass(frozen=True)
+class Dimension:
+    name: str
+    sql: str  # over `conversations`; {zone} is the report's time zone as a SQL literal
+    label: str
+    words: tuple[str, ...]  # "week" matches "by week", "per week", "each week"
+    adverbs: tuple[str, ...] = ()  # "weekly"
+    order: str | None = None  # how its values sort, when not by themselves
+    time_grain: bool = False
+    unnests_topics: bool = False  # one row per topic of a conversation
+
+
+DIMENSIONS: tuple[Dimension, ...] = (
+    Dimension("day", "day", "day", ("day", "date"), ("daily", "per day"), time_grain=True),
+    Dimension(
+        "week",
+        "date_trunc('week', day)::DATE",
+        "ISO week (Monday)",
+        ("week", "iso week"),
+        ("weekly",),
+        time_grain=True,
+    ),
+    Dimension(
+        "month",
+        "date_trunc('month', day)::DATE",
+        "month",
+        ("month",),
+        ("monthly",),
+        time_grain=True,
+    ),
+    Dimension(
+        "quarter",
+        "date_trunc('quarter', day)::DATE",
+        "quarter",
+        ("quarter",),
+        ("quarterly",),
+        time_grain=True,
+    ),
+    Dimension(
+        "weekday",
+        "dayname(day)",
+        "weekday",
+        ("weekday", "day of week", "day of the week", "weekdays"),
+        order="min(isodow(day))",
+    ),
+    Dimension(
+        "hour",
+        "hour(started_at AT TIME ZONE {zone})",
+        "hour of day (local)",
+        ("hour", "hour of day", "hour of the day", "time of day"),
+        ("hourly",),
+    ),
+    Dimension("agent", "agent_name", "agent (first human to answer)", ("agent", "agents")),
+    Dimension("topic", "topic", "topic", ("topic", "topics"), unnests_topics=True),
+    Dimension("language", "language", "language", ("language", "languages")),
+    Dimension(
+        "day_type",
+        "CASE WHEN isodow(day) >= 6 THEN 'weekend' ELSE 'weekday' END",
+        "weekend or weekday",
+        ("weekend or weekday",),
+    ),
+)
+DIMENSION_BY_NAME = {d.name: d for d in DIMENSIONS}
+
+FilterKind = Literal["values", "bool", "range", "choice"]
+
+
+@dataclass(frozen=True)
+class Filter:
+    name: str
+    kind: FilterKind
+    label: str
+    # values: a column compared with a list; bool: a condition that is true (or, negated,
+    # false); range: a column between two bounds; choice: one SQL condition per value.
+    column: str = ""
+    condition: str = ""
+    negation: str = ""
+    choices: tuple[tuple[str, str], ...] = ()
+
+
+FILTERS: tuple[Filter, ...] = (
+    Filter("agent", "values", "agent", column="agent_name"),
+    Filter("topic", "values", "topic", column="topics"),
+    Filter("language", "values", "language", column="language"),
+    Filter(
+        "answered",
+        "bool",
+        "answered",
+        condition="first_response_seconds IS NOT NULL",
+        negation="first_response_seconds IS NULL",
+    ),
+    Filter(
+        "resolved",
+        "bool",
+        "resolved (model)",
+        condition="score_status = 'scored' AND resolved",
+        negation="score_status = 'scored' AND NOT resolved",
+    ),
+    Filter(
+        "repeat_contact",
+        "bool",
+        "came back (repeat contact)",
+        condition="repeat_contact",
+        negation="NOT repeat_contact",
+    ),
+    Filter(
+        "day_type",
+        "choice",
+        "weekend or weekday",
+        choices=(("weekend", "isodow(day) >= 6"), ("weekday", "isodow(day) <= 5")),
+    ),
+    Filter("satisfaction", "range", "satisfaction (1-5)", column="satisfaction"),
+)
+FILTER_BY_NAME = {f.name: f for f in FILTERS}
