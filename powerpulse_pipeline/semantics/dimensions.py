@@ -16,6 +16,7 @@ class Dimension:
     order: str | None = None  # how its values sort, when not by themselves
     time_grain: bool = False
     unnests_topics: bool = False  # one row per topic of a conversation
+    skip_null: bool = False  # conversations without a value are left out of the breakdown
 
 
 DIMENSIONS: tuple[Dimension, ...] = (
@@ -58,9 +59,11 @@ DIMENSIONS: tuple[Dimension, ...] = (
         ("hour", "hour of day", "hour of the day", "time of day"),
         ("hourly",),
     ),
-    Dimension("agent", "agent_name", "agent (first human to answer)", ("agent", "agents")),
+    Dimension(
+        "agent", "agent_name", "agent (first human to answer)", ("agent", "agents"), skip_null=True
+    ),
     Dimension("topic", "topic", "topic", ("topic", "topics"), unnests_topics=True),
-    Dimension("language", "language", "language", ("language", "languages")),
+    Dimension("language", "language", "language", ("language", "languages"), skip_null=True),
     Dimension(
         "day_type",
         "CASE WHEN isodow(day) >= 6 THEN 'weekend' ELSE 'weekday' END",

@@ -114,6 +114,10 @@ def filter_conditions(filters: dict[str, Any]) -> list[str]:
 def where(query: SemanticQuery, start: date | None = None, end: date | None = None) -> str:
     conditions = [c for c in [range_condition(start, end)] if c]
     conditions += filter_conditions(query.filters)
+    dimension = DIMENSION_BY_NAME.get(query.dimension or "")
+    if dimension and dimension.skip_null:
+        # a breakdown by agent leaves out conversations no agent answered, as agent_metrics does
+        conditions.append(f"{dimension.sql} IS NOT NULL")
     return ("WHERE " + " AND ".join(f"({c})" for c in conditions)) if conditions else ""
 
 
