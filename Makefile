@@ -9,7 +9,7 @@ export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 AS_NORMAL_USER := $(shell [ "$$(id -u)" = 0 ] && command -v setpriv >/dev/null && \
 	echo setpriv --bounding-set=-dac_override,-dac_read_search --inh-caps=-all --)
 
-.PHONY: dev test lint install dagster-home samples export clean
+.PHONY: dev test lint install dagster-home samples export ask explorer clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,10 +26,23 @@ dagster-home:
 # Where the support lead's page appears (the dashboard asset rewrites it after every daily run).
 DATA_DIR := $(abspath $(or $(POWERPULSE_DATA_DIR),data))
 
+EXPLORER_PORT := $(or $(POWERPULSE_EXPLORER_PORT),8501)
+
+# The explorer runs beside Dagster and stops with it.
 dev: install dagster-home
 	@echo "PowerPulse: drop exports into $(or $(POWERPULSE_INBOX_DIR),$(DATA_DIR)/inbox)"
 	@echo "PowerPulse: dashboard at file://$(DATA_DIR)/reports/dashboard.html (after the first run)"
+	@echo "PowerPulse: explorer at http://127.0.0.1:$(EXPLORER_PORT)"
+	@$(BIN)/python -m powerpulse_pipeline.explorer.serve & explorer=$$!; \
+	trap 'kill $$explorer 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/dagster dev -h 127.0.0.1 -p 3000 -w workspace.yaml
+
+explorer: install
+	$(BIN)/python -m powerpulse_pipeline.explorer.serve
+
+# make ask Q="CSAT by week last month" [ARGS="--as-of 2025-03-12 --json"]
+ask: install
+	@$(BIN)/powerpulse ask "$(Q)" $(ARGS)
 
 lint: install
 	$(BIN)/ruff check .

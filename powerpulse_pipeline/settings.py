@@ -59,6 +59,7 @@ class Settings:
     # Observed FCR: a conversation is first-contact resolved when its chat starts no other
     # conversation within this long after it ended.
     repeat_contact_window: timedelta = timedelta(days=7)
+    explorer_port: int = 8501
     _lowered_patterns: tuple[str, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -134,6 +135,9 @@ class Settings:
 
         gap_hours = _positive_number(env, "POWERPULSE_SESSION_GAP_HOURS", "24", float)
         repeat_days = _positive_number(env, "POWERPULSE_REPEAT_CONTACT_DAYS", "7", float)
+        explorer_port = int(_positive_number(env, "POWERPULSE_EXPLORER_PORT", "8501", int))
+        if explorer_port > 65535:
+            raise SettingsError(f"POWERPULSE_EXPLORER_PORT={explorer_port} is not a port")
         concurrency = _positive_number(
             env, "POWERPULSE_LLM_CONCURRENCY", str(scorer_defaults.CONCURRENCY), int
         )
@@ -193,6 +197,7 @@ class Settings:
             topics=_split_list(env.get("POWERPULSE_TOPICS", "")),
             business_hours=business_hours,
             repeat_contact_window=timedelta(days=repeat_days),
+            explorer_port=explorer_port,
         )
 
 

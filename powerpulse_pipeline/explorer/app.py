@@ -1,0 +1,169 @@
+"""The explorer: `make dev` serves it at http://127.0.0.1:$POWERPULSE_EXPLORER_PORT.
+
+Any date range and filter; every headline figure, trend and breakdown of the dashboard for
+that selection; the conversations behind a figure and their messages; and questions in plain
+language, answered as `powerpulse ask` answers them. It reads only the analysts' copy, and a
+copy the pipeline publishes is picked up within seconds."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+from powerpulse_pipeline.ask.answer import Asker
+from powerpulse_pipeline.ask.llm import model_for
+from powerpulse_pipeline.ask.readonly import NoWarehouse, connect_locked
+from powerpulse_pipeline.ask.vocabulary import Vocabulary
+from powerpulse_pipeline.dashboard.data import HEADLINE
+from powerpulse_pipeline.explorer import selection as views
+from powerpulse_pipeline.semantics.dimensions import DIMENSION_BY_NAME
+from powerpulse_pipeline.semantics.metrics import BY_NAME
+from powerpulse_pipeline.settings import Settings
+
+REFRESH_SECONDS = 3
+
+
+@st.cache_resource
+def settings() -> Settings:
+    return Settings.from_env()
+
+
+@st.cache_resource(max_entries=2)
+def _connection(path: str, identity: tuple[int, int]) -> Any:
+    """One read-only, locked connection per published copy (a new copy, a new one)."""
+    return connect_locked(Path(path))
+
+
+def _format(metric: str, value: Any) -> str:
+    if value is None or value != value:
+        return "-"
+    unit = BY_NAME[metric].unit
+    if unit == "pct":
+        return f"{value:.1f}%"
+    if unit == "minutes":
+        return f"{value:.1f} min"
+    if unit == "count":
+        return f"{int(value):,}"
+    return f"{value:.2f}"
+
+
+@st.fragment(run_every=REFRESH_SECONDS)
+def _watch(path: Path, seen: tuple[int, int] | None) -> None:
+    """Reruns the page when the pipeline publishes a new copy."""
+    if views.identity(path) != seen:
+        st.rerun()
+
+
+def _ask(config: Settings, conn: Any, as_of: date) -> None:
+    st.subheader("Ask")
+    if "asker" not in st.session_state:
+        st.session_state.asker = Asker(config, llm=model_for(config))
+    asker: Asker = st.session_state.asker
+    asker._conn = conn  # the copy this page reads now
+    pending = st.session_state.pop("pending_question", None)
+    with st.form("ask", clear_on_submit=False):
+        question = st.text_input(
+            "A question about the figures", key="question", placeholder="CSAT by week last month"
+        )
+        columns = st.columns([1, 1, 6])
+        asked = columns[0].form_submit_button("Ask")
+        forget = columns[1].form_submit_button("New")
+    if forget:
+        asker.forget()
+        st.session_state.pop("answer", None)
+    if pending or (asked and question.strip()):
+        st.session_state.answer = asker.ask(pending or question, as_of=as_of).to_json()
+    answer = st.session_state.get("answer")
+    if not answer:
+        return
+    st.markdown(f"**{answer['answer']}**")
+    st.caption(f"{answer['status']} · understood: {answer['understood']}")
+    if answer["sql"]:
+        with st.expander("SQL"):
+            st.code(answer["sql"], language="sql")
+    if answer["columns"]:
+        import pandas as pd
+
+        st.dataframe(pd.DataFrame(answer["rows"], columns=answer["columns"]), hide_index=True)
+    if answer["follow_ups"]:
+        buttons = st.columns(len(answer["follow_ups"]))
+        for column, follow_up in zip(buttons, answer["follow_ups"], strict=True):
+            if column.button(follow_up, key=f"follow-{follow_up}"):
+                st.session_state.pending_question = follow_up
+                st.rerun()
+
+
+def main() -> None:
+    st.set_page_config(page_title="PowerPulse explorer", layout="wide")
+    config = settings()
+    path = config.duckdb_path
+    seen = views.identity(path)
+    st.title("PowerPulse explorer")
+    if seen is None:
+        st.info(f"No warehouse at {path} yet: drop chat exports into {config.inbox_dir}.")
+        _watch(path, seen)
+        return
+    try:
+        conn = _connection(str(path), seen)
+    except NoWarehouse as exc:
+        st.info(str(exc))
+        return
+    vocabulary = Vocabulary.load(conn)
+    if vocabulary.first_day is None:
+        st.info("The warehouse has no conversations yet.")
+        _watch(path, seen)
+        return
+    zone = config.timezone
+
+    with st.sidebar:
+        st.header("Selection")
+        picked = st.date_input(
+            "Days",
+            value=(vocabulary.first_day, vocabulary.last_day),
+            key="days",
+        )
+        start, end = (picked[0], picked[-1]) if isinstance(picked, tuple | list) else (picked,) * 2
+        agents = st.multiselect("Agent", vocabulary.agents, key="agents")
+        topics = st.multiselect("Topic", vocabulary.topics, key="topics")
+        languages = st.multiselect("Language", vocabulary.languages, key="languages")
+        as_of = st.date_input("Questions count from (today)", datetime.now(config.zone).date())
+        st.caption(f"Analysts' copy: {path}")
+    chosen = views.Selection(start, end, tuple(agents), tuple(topics), tuple(languages))
+
+    figures = views.headline(conn, chosen, zone)
+    cards = st.columns(len(HEADLINE))
+    for card, (name, label) in zip(cards, HEADLINE, strict=True):
+        card.metric(label, _format(name, figures.get(name)))
+
+    grain = st.radio("Trend by", ["day", "week", "month"], horizontal=True, key="grain")
+    series = views.trend(conn, chosen, grain, zone).set_index(grain)
+    left, right = st.columns(2)
+    left.line_chart(series[["csat_pct", "fcr_pct", "observed_fcr_pct"]])
+    right.bar_chart(series[["conversations", "unanswered_conversations"]])
+
+    tabs = st.tabs(["By topic", "By agent", "By language", "By weekday", "By hour"])
+    for tab, dimension in zip(tabs, ["topic", "agent", "language", "weekday", "hour"], strict=True):
+        with tab:
+            st.caption(DIMENSION_BY_NAME[dimension].label)
+            st.dataframe(views.breakdown(conn, chosen, dimension, zone), hide_index=True)
+
+    st.subheader("Conversations")
+    drill = st.selectbox("Which", list(views.DRILLDOWNS), key="drill")
+    behind = views.Selection(
+        start, end, tuple(agents), tuple(topics), tuple(languages), views.DRILLDOWNS[drill]
+    )
+    listed = views.conversations(conn, behind, zone)
+    st.caption(f"{len(listed):,} conversations (the first 500 are listed)")
+    st.dataframe(listed, hide_index=True)
+    if len(listed):
+        opened = st.selectbox("Open a conversation", listed["conversation_id"], key="opened")
+        st.dataframe(views.messages(conn, opened), hide_index=True)
+
+    _ask(config, conn, as_of)
+    _watch(path, seen)
+
+
+main()
