@@ -29,7 +29,7 @@ FILLER = set(
     figure figures metric metrics stats statistics so far now currently current period
     customers customer clients people team support agent's chats' conversations'
     issues issue questions question problems problem related regarding concerning
-    time times were like look looks looking breakdown split broken down grouped group
+    time times were like look looks looking breakdown split broken down grouped group who
     versus vs compared compare than against by been got whole entire also just only
     same then again but let's lets know want wanted need what's how's did give me
     happened happen our business's page's each
@@ -301,6 +301,24 @@ def _filters(parsed: Parsed, text: str, vocabulary: Vocabulary, topics: tuple[st
         match, text = _take(rf"\b{re.escape(agent.lower())}\b", text)
         if match:
             agent_names.append(agent)
+    # two words that spell a full name closely ("aisha kahn", "jmes carter")
+    words = text.split()
+    kept: list[str] = []
+    index = 0
+    while index < len(words):
+        pair = " ".join(words[index : index + 2])
+        agents = vocabulary.match_agent(pair) if index + 1 < len(words) else ()
+        if (
+            len(agents) == 1
+            and agents[0].lower().count(" ") == 1
+            and not (set(pair.split()) & (FILLER | set(NOUNS)))
+        ):
+            agent_names.extend(agents)
+            index += 2
+            continue
+        kept.append(words[index])
+        index += 1
+    text = " ".join(kept)
     leftover = []
     for word in text.split():
         if word in FILLER or word in NOUNS or len(word) < 3 or _is_vocabulary(word):
@@ -322,6 +340,8 @@ def _filters(parsed: Parsed, text: str, vocabulary: Vocabulary, topics: tuple[st
         filters["topic"] = tuple(dict.fromkeys(chosen))
     if agent_names:
         filters["agent"] = tuple(dict.fromkeys(agent_names))
+        # "for agent Maria": the word names the filter, not a breakdown
+        text = re.sub(r"\bagent\b", " ", text, count=1).strip()
     return text
 
 
@@ -371,7 +391,10 @@ def _metrics(parsed: Parsed, text: str) -> tuple[bool, str]:
 def _listing_and_rank(parsed: Parsed, text: str, rank: re.Match[str] | None, counted: bool) -> str:
     nouns = [w for w in text.split() if w in NOUNS]
     listing_verb = LIST_WORDS.search(text)
-    who, text = _take(r"\bwho\b", text)
+    # "who ..." asks for an agent; "customers who came back" does not
+    who, text = _take(r"^who\b", text)
+    if rank and not parsed.metrics and rank.group(1) in ("fastest", "quickest", "slowest"):
+        parsed.metrics = ["median_first_response_minutes"]
     if not rank and not who and parsed.dimension is None:
         # "which agent ..." without a ranking word is a breakdown by agent
         match, text = _take(rf"\b(?:which|what)\s+({_words(list(_DIM_WORDS))})\b", text)
@@ -394,8 +417,6 @@ def _listing_and_rank(parsed: Parsed, text: str, rank: re.Match[str] | None, cou
             parsed.metrics = ["unanswered_conversations"]
         elif nouns or counted or rank:
             parsed.metrics = ["conversations"]
-    if rank and not parsed.metrics and rank.group(1) in ("fastest", "quickest", "slowest"):
-        parsed.metrics = ["median_first_response_minutes"]
     if rank or who:
         if who and parsed.dimension is None:
             parsed.dimension = "agent"

@@ -15,7 +15,7 @@ import duckdb
 ROW_CAP = 10_000
 TIME_LIMIT_SECONDS = 30.0
 
-_LOCKED = {
+LOCKED_CONFIG = {
     "enable_external_access": False,
     "autoload_known_extensions": False,
     "autoinstall_known_extensions": False,
@@ -39,12 +39,19 @@ def connect_locked(path: Path, wait_seconds: float = 30.0) -> duckdb.DuckDBPyCon
     deadline = time.monotonic() + wait_seconds
     while True:
         try:
-            conn = duckdb.connect(str(path), read_only=True, config=dict(_LOCKED))
+            conn = duckdb.connect(str(path), read_only=True, config=dict(LOCKED_CONFIG))
             break
         except duckdb.IOException:
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.5)
+        except duckdb.ConnectionException as exc:
+            # DuckDB keeps one instance per file and process: a connection opened here
+            # without these settings (a notebook's own) cannot be joined by a locked one.
+            raise NoWarehouse(
+                f"this process already has {path} open with other settings: close that "
+                "connection, or open it with powerpulse_pipeline.ask.readonly.connect_locked"
+            ) from exc
     conn.execute("SET lock_configuration = true")
     return conn
 
