@@ -40,8 +40,10 @@ def figure(expression: str, where: str = ALL) -> str:
 
 
 def by(key: str, expression: str, where: str = ALL, order: str | None = None) -> str:
+    cast = "::DATE" if "date_trunc" in key else ""
     return (
-        f"SELECT ({key}){'::DATE' if 'date_trunc' in key else ''} AS k, {expression} FROM conversations WHERE {where} AND {key} IS NOT NULL "
+        f"SELECT ({key}){cast} AS k, {expression} FROM conversations "
+        f"WHERE {where} AND {key} IS NOT NULL "
         f"GROUP BY k ORDER BY {order or 'k'}"
     )
 
