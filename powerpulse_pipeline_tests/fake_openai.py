@@ -15,7 +15,7 @@ import socket
 import threading
 import time
 from collections import Counter, deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -38,6 +38,8 @@ class FakeState:
     window: deque[float] = field(default_factory=deque)
     lock: threading.Lock = field(default_factory=threading.Lock)
     keep_bodies: bool = True
+    # The reply's content for a request, in place of a score (the ask tests' model replies).
+    content_for: Callable[[dict[str, Any]], str] | None = None
 
 
 def _score_for(text: str) -> dict[str, Any]:
@@ -152,7 +154,11 @@ class _Handler(BaseHTTPRequestHandler):
                 },
             )
         else:
-            content = json.dumps(_score_for(user_text))
+            content = (
+                state.content_for(request)
+                if state.content_for
+                else json.dumps(_score_for(user_text))
+            )
             if fault == "nonjson":
                 content = "Sure! The customer seems happy."
             elif fault == "badschema":
