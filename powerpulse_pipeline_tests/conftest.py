@@ -15,6 +15,7 @@ from powerpulse_pipeline.pipeline import build_definitions
 from powerpulse_pipeline.settings import Settings
 
 from .harness import SensorDriver
+from .samples_warehouse import build_sample_warehouse
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "external"
 
@@ -79,3 +80,10 @@ def query(settings: Settings) -> Callable[..., list[tuple[Any, ...]]]:
             return conn.execute(sql, params or []).fetchall()
 
     return _query
+
+
+@pytest.fixture(scope="session")
+def samples_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """The samples through the real sensors and runs, once: the analysts' copy the ask,
+    semantics and explorer tests read (ask/questions.py's dates are the samples')."""
+    return build_sample_warehouse(tmp_path_factory.mktemp("samples"))

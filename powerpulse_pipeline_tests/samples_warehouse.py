@@ -5,16 +5,14 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from dagster import instance_for_test
 
 from powerpulse_pipeline.pipeline import build_definitions
 from powerpulse_pipeline.settings import Settings, project_root
 
-from ..harness import SensorDriver
+from .harness import SensorDriver
 
 
 def build_sample_warehouse(root: Path) -> Settings:
@@ -29,8 +27,3 @@ def build_sample_warehouse(root: Path) -> Settings:
     with instance_for_test(temp_dir=str(home)) as instance:
         SensorDriver(build_definitions(settings), instance).ingest()
     return settings
-
-
-@pytest.fixture(scope="session")
-def samples_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
-    yield build_sample_warehouse(tmp_path_factory.mktemp("samples"))
