@@ -52,7 +52,14 @@ def connect_locked(path: Path, wait_seconds: float = 30.0) -> duckdb.DuckDBPyCon
                 f"this process already has {path} open with other settings: close that "
                 "connection, or open it with powerpulse_pipeline.ask.readonly.connect_locked"
             ) from exc
-    conn.execute("SET lock_configuration = true")
+    try:
+        conn.execute("SET lock_configuration = true")
+    except duckdb.InvalidInputException:
+        # joined an instance this process already opened and locked
+        locked = conn.execute("SELECT current_setting('lock_configuration')").fetchone()[0]
+        if not locked:
+            conn.close()
+            raise
     return conn
 
 

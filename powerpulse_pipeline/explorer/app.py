@@ -7,6 +7,7 @@ copy the pipeline publishes is picked up within seconds."""
 
 from __future__ import annotations
 
+import threading
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -31,10 +32,30 @@ def settings() -> Settings:
     return Settings.from_env()
 
 
-@st.cache_resource(max_entries=2)
-def _connection(path: str, identity: tuple[int, int]) -> Any:
-    """One read-only, locked connection per published copy (a new copy, a new one)."""
-    return connect_locked(Path(path))
+class _Copy:
+    """The connection to the copy the pipeline published last. DuckDB keeps one instance
+    per path and process, so the old copy's connection is closed before the new one opens:
+    otherwise the new connection would join the old, replaced file."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.identity: tuple[int, int] | None = None
+        self.conn: Any = None
+
+    def get(self, path: Path, identity: tuple[int, int]) -> Any:
+        with self.lock:
+            if identity != self.identity:
+                if self.conn is not None:
+                    self.conn.close()
+                    self.conn = None
+                self.conn = connect_locked(path)
+                self.identity = identity
+            return self.conn
+
+
+@st.cache_resource
+def _copy() -> _Copy:
+    return _Copy()
 
 
 def _format(metric: str, value: Any) -> str:
@@ -107,7 +128,7 @@ def main() -> None:
         _watch(path, seen)
         return
     try:
-        conn = _connection(str(path), seen)
+        conn = _copy().get(path, seen)
     except NoWarehouse as exc:
         st.info(str(exc))
         return
