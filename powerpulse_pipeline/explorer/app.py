@@ -71,6 +71,30 @@ def _format(metric: str, value: Any) -> str:
     return f"{value:.2f}"
 
 
+def _chart(series: Any, grain: str, metrics: tuple[str, ...], mark: str) -> None:
+    """One chart of these metrics over time, labelled as the layer labels them. (Altair
+    directly: Streamlit's own line chart logs a warning in the browser on every draw.)"""
+    import altair as alt
+
+    long = series.melt(grain, list(metrics), var_name="metric").dropna(subset=["value"])
+    if long.empty:
+        st.caption("No values for this selection.")
+        return
+    long["metric"] = long["metric"].map(lambda name: BY_NAME[name].label)
+    chart = alt.Chart(long)
+    chart = chart.mark_line(point=True) if mark == "line" else chart.mark_bar()
+    encoding = {
+        "x": alt.X(f"{grain}:T", title=grain),
+        "y": alt.Y("value:Q", title=None),
+        "color": alt.Color("metric:N", title=None),
+        "tooltip": [f"{grain}:T", "metric:N", alt.Tooltip("value:Q", format=".1f")],
+    }
+    if mark == "bar":
+        encoding["x"] = alt.X(f"yearmonthdate({grain}):O", title=grain)
+        encoding["xOffset"] = "metric:N"
+    st.altair_chart(chart.encode(**encoding), use_container_width=True)
+
+
 @st.fragment(run_every=REFRESH_SECONDS)
 def _watch(path: Path, seen: tuple[int, int] | None) -> None:
     """Reruns the page when the pipeline publishes a new copy."""
@@ -155,15 +179,17 @@ def main() -> None:
     chosen = views.Selection(start, end, tuple(agents), tuple(topics), tuple(languages))
 
     figures = views.headline(conn, chosen, zone)
-    cards = st.columns(len(HEADLINE))
-    for card, (name, label) in zip(cards, HEADLINE, strict=True):
+    cards = [*st.columns(4), *st.columns(4)]
+    for card, (name, label) in zip(cards, HEADLINE, strict=False):
         card.metric(label, _format(name, figures.get(name)))
 
     grain = st.radio("Trend by", ["day", "week", "month"], horizontal=True, key="grain")
-    series = views.trend(conn, chosen, grain, zone).set_index(grain)
+    series = views.trend(conn, chosen, grain, zone)
     left, right = st.columns(2)
-    left.line_chart(series[["csat_pct", "fcr_pct", "observed_fcr_pct"]])
-    right.bar_chart(series[["conversations", "unanswered_conversations"]])
+    with left:
+        _chart(series, grain, ("csat_pct", "fcr_pct", "observed_fcr_pct"), "line")
+    with right:
+        _chart(series, grain, ("conversations", "unanswered_conversations"), "bar")
 
     tabs = st.tabs(["By topic", "By agent", "By language", "By weekday", "By hour"])
     for tab, dimension in zip(tabs, ["topic", "agent", "language", "weekday", "hour"], strict=True):

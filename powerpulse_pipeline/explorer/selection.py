@@ -77,7 +77,12 @@ def headline(conn: duckdb.DuckDBPyConnection, selection: Selection, timezone: st
 
 
 def trend(conn: duckdb.DuckDBPyConnection, selection: Selection, grain: str, timezone: str) -> Any:
-    return _frame(conn, selection.query(metrics=TREND_COLUMNS, dimension=grain), timezone)
+    import pandas as pd
+
+    frame = _frame(conn, selection.query(metrics=TREND_COLUMNS, dimension=grain), timezone)
+    # as timestamps: a column of Python dates reaches the chart as text with no extent
+    frame[grain] = pd.to_datetime(frame[grain])
+    return frame
 
 
 def breakdown(

@@ -4,8 +4,6 @@ changes the numbers. Skipped, with the reason, where no Chromium is installed.""
 
 from __future__ import annotations
 
-import json
-import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,19 +16,10 @@ from powerpulse_pipeline.assets.dashboard import write_dashboard
 from powerpulse_pipeline.settings import Settings
 from powerpulse_pipeline.warehouse.schema import ensure_schema
 
+from ..browser import chromium, needs_chromium, requested_urls
 from .embedded import embedded_data
 
-CHROMIUM = next(
-    (p for p in map(shutil.which, ("chromium", "chromium-browser", "google-chrome")) if p), None
-)
-DRIVER = shutil.which("chromedriver")
-webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed")
-
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None or DRIVER is None,
-    reason="no Chromium and chromedriver on this machine (Debian: apt-get install chromium "
-    "chromium-driver); the page's data is still tested in test_data.py",
-)
+pytestmark = needs_chromium
 
 CHARTS = {
     "chart-daily-quality": ".scatterlayer .trace",
@@ -44,18 +33,8 @@ CHARTS = {
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1280,1600"):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
-    driver = webdriver.Chrome(service=Service(executable_path=DRIVER), options=options)
-    try:
+    with chromium() as driver:
         yield driver
-    finally:
-        driver.quit()
 
 
 def _open(browser: Any, page: Path, fragment: str = "") -> None:
@@ -77,13 +56,7 @@ def _problems(browser: Any) -> tuple[list[str], list[str]]:
         for entry in browser.get_log("browser")
         if entry["level"] in ("SEVERE", "WARNING")
     ]
-    requests = []
-    for entry in browser.get_log("performance"):
-        message = json.loads(entry["message"])["message"]
-        if message["method"] == "Network.requestWillBeSent":
-            url = message["params"]["request"]["url"]
-            if not url.startswith("file://"):
-                requests.append(url)
+    requests = [url for url in requested_urls(browser) if not url.startswith("file://")]
     return console, requests
 
 
