@@ -43,8 +43,18 @@ from powerpulse_pipeline.warehouse.schema import ensure_schema  # noqa: E402
 TOPICS = ["billing", "outage", "payment", "account", "moving", "meter_reading", "contract"]
 
 
-def fill(conn: duckdb.DuckDBPyConnection, first: date, days: int, per_day: int) -> int:
+def fill(
+    conn: duckdb.DuckDBPyConnection,
+    first: date,
+    days: int,
+    per_day: int,
+    agents: tuple[str, ...] = tuple(f"Agent {i}" for i in range(6)),
+    languages: tuple[str, ...] = ("en",),
+) -> int:
+    """Synthetic conversations (and four messages each) over `days` days from `first`."""
     n = days * per_day
+    agent_list = "[" + ", ".join(f"'{a}'" for a in agents) + "]"
+    language_list = "[" + ", ".join(f"'{lang}'" for lang in languages) + "]"
     conn.execute(
         f"""
         INSERT INTO conversations BY NAME
@@ -61,13 +71,13 @@ def fill(conn: duckdb.DuckDBPyConnection, first: date, days: int, per_day: int) 
             CASE WHEN first_response_seconds IS NULL THEN 0 ELSE 1 END AS response_waits,
             coalesce(first_response_seconds, 0) AS response_seconds_total,
             first_response_seconds / 3 AS first_response_business_seconds,
-            'Agent ' || (hash(i * 7) % 6) AS agent_name,
+            {agent_list}[1 + (hash(i * 7) % {len(agents)})::INTEGER] AS agent_name,
             (hash(i * 11) % 200) / 100.0 - 1 AS sentiment,
             1 + (hash(i * 13) % 5)::INTEGER AS satisfaction,
             hash(i * 17) % 3 > 0 AS resolved,
             ['{"', '".join(TOPICS)}'][1 + (hash(i * 19) % {len(TOPICS)})::INTEGER:
                 1 + (hash(i * 19) % {len(TOPICS)})::INTEGER] AS topics,
-            'en' AS language,
+            {language_list}[1 + (hash(i * 29) % {len(languages)})::INTEGER] AS language,
             'Customer ' || i || ' asked about a bill that looks twice as high.' AS summary,
             'offline:2' AS scorer, 'scored' AS score_status, md5(i::VARCHAR) AS content_hash,
             CASE WHEN day > DATE '{first}' + {days - 8} THEN NULL ELSE hash(i * 23) % 4 = 0 END

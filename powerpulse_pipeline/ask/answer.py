@@ -168,7 +168,7 @@ def describe(query: SemanticQuery, found: Range | None, vocabulary: Vocabulary) 
 
 def _value(metric: str, value: Any) -> str:
     if value is None:
-        return "no value"
+        return "no value (nothing to count it from)"
     unit = BY_NAME[metric].unit
     if unit == "pct":
         return f"{value:.1f}%"
@@ -182,8 +182,12 @@ def _value(metric: str, value: Any) -> str:
 def sentence(query: SemanticQuery, columns: list[str], rows: list[tuple[Any, ...]]) -> str:
     text = _sentence(query, columns, rows)
     if query.start and query.end and not query.previous:
-        span = str(query.start) if query.start == query.end else f"{query.start}..{query.end}"
-        text = text.removesuffix(".") + f" ({span})."
+        span = (
+            f"On {query.start}"
+            if query.start == query.end
+            else f"From {query.start} to {query.end}"
+        )
+        text = f"{span}, {text[0].lower() + text[1:] if text.startswith('No ') else text}"
     business = [m for m in query.metrics if "business" in m]
     if (
         business
@@ -209,7 +213,10 @@ def _sentence(query: SemanticQuery, columns: list[str], rows: list[tuple[Any, ..
         by_period = {r["period"]: r for r in records}
         now, before = by_period.get("current", {}), by_period.get("previous", {})
         a, b = now.get(metric), before.get(metric)
-        text = f"{label} was {_value(metric, a)}, against {_value(metric, b)} the period before"
+        text = (
+            f"{label} was {_value(metric, a)} from {query.start} to {query.end}, against "
+            f"{_value(metric, b)} from {query.previous[0]} to {query.previous[1]}"
+        )
         if a is not None and b is not None:
             delta = a - b
             unit = " points" if BY_NAME[metric].unit == "pct" else ""
@@ -223,8 +230,10 @@ def _sentence(query: SemanticQuery, columns: list[str], rows: list[tuple[Any, ..
             return "No conversation matches."
         if query.rank:
             top = records[0]
+            most = {"highest": "most", "lowest": "fewest"}[query.rank]
+            word = most if BY_NAME[metric].unit == "count" else query.rank
             return (
-                f"{_plain(top[dimension])} had the {query.rank} {_mid(label)}: "
+                f"{_plain(top[dimension])} had the {word} {_mid(label)}: "
                 f"{_value(metric, top[metric])}."
             )
         known = [r for r in records if r[metric] is not None]

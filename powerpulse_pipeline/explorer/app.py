@@ -92,7 +92,7 @@ def _chart(series: Any, grain: str, metrics: tuple[str, ...], mark: str) -> None
     if mark == "bar":
         encoding["x"] = alt.X(f"yearmonthdate({grain}):O", title=grain)
         encoding["xOffset"] = "metric:N"
-    st.altair_chart(chart.encode(**encoding), use_container_width=True)
+    st.altair_chart(chart.encode(**encoding), width="stretch")
 
 
 @st.fragment(run_every=REFRESH_SECONDS)

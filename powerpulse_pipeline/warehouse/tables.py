@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
+from ..semantics.metrics import AGENT_METRIC_NAMES
 from ..semantics.metrics import DAILY_METRICS as DAILY_METRIC_SPECS
 
 if TYPE_CHECKING:
@@ -234,19 +235,7 @@ AGENT_METRICS = Table(
         _DAY,
         _c("agent_name", "VARCHAR", "first human agent who answered", True),
         _c("conversations", "BIGINT", "conversations this agent answered first", True),
-        *(
-            _SAME[name]
-            for name in (
-                "scored_conversations",
-                "avg_first_response_minutes",
-                "median_first_response_minutes",
-                "avg_first_response_business_minutes",
-                "avg_response_minutes",
-                "csat_pct",
-                "fcr_pct",
-                "avg_satisfaction",
-            )
-        ),
+        *(_SAME[name] for name in AGENT_METRIC_NAMES if name != "conversations"),
     ),
 )
 
