@@ -302,6 +302,8 @@ class Asker:
         self.llm = llm
         self.row_cap = row_cap
         self.time_limit = time_limit
+        # the query an answer ran, kept as the session's once the answer is given
+        self._pending: tuple[SemanticQuery, Range | None] | None = None
 
     def connection(self) -> duckdb.DuckDBPyConnection:
         if self._conn is None:
@@ -450,9 +452,8 @@ class Asker:
 
     def _remember(self, question: str, answer: Answer) -> None:
         self.session.questions.append(question[:2000])
-        pending = getattr(self, "_pending", None)
-        if answer.status == "answered" and pending:
-            self.session.query, self.session.range = pending
+        if answer.status == "answered" and self._pending:
+            self.session.query, self.session.range = self._pending
         self._pending = None
         if self.session_path:
             # an unwritable session folder costs the follow-ups, not the answer

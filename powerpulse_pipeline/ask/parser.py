@@ -18,23 +18,23 @@ from ..semantics.metrics import BY_NAME, METRICS
 from .dates import DateError, Range, find_range
 from .vocabulary import LANGUAGE_NAMES, Vocabulary
 
-# Words that carry no meaning of their own in a question about these figures.
-FILLER = set(
+# Words that carry no meaning of their own in a question about these figures. Negations
+# ("not", "except", "without") are not among them: said outside a phrase the parser knows,
+# they make the question unanswerable instead of silently dropped.
+FILLER = frozenset(
     """
     a an the of for in on at to from during over across within our my we us me i you your
     is are was were be been being has have had do does did what whats which how show tell
     give list find display see get pull up please can could would will about with and or
     all any every each per total overall there it its this that those these them they
-    handled handle answered? rate score percentage percent level value values number numbers
-    figure figures metric metrics stats statistics so far now currently current period
-    customers customer clients people team support agent's chats' conversations'
-    issues issue questions question problems problem related regarding concerning
-    time times were like look looks looking breakdown split broken down grouped group who
-    versus vs compared compare than against by been got whole entire also just only
-    same then again but let's lets know want wanted need what's how's did give me
-    happened happen our business's page's each
+    handled handle rate score percentage percent level value values number numbers figure
+    figures metric metrics stats statistics so far now currently current period customers
+    customer clients people team support issues issue questions question problems problem
+    related regarding concerning time times like look looks looking breakdown split broken
+    down grouped group who versus vs compared compare than against by got whole entire also
+    just only same then again but let lets know want wanted need happened happen
     """.split()  # noqa: SIM905
-) - {"answered?"}
+)
 
 NOUNS = ("conversations", "conversation", "chats", "chat", "tickets", "ticket", "contacts")
 COUNT_WORDS = re.compile(r"\b(how many|number of|count of|count|volume of|total number of)\b")
@@ -187,11 +187,14 @@ def _filters(parsed: Parsed, text: str, vocabulary: Vocabulary, topics: tuple[st
             parsed.problems.append(f"no satisfaction is {match.group(0).strip()!r}")
         filters["satisfaction"] = (low, high)
     else:
-        match, text = _take(r"\b(?:dissatisfied|unhappy|angry|frustrated|upset)\b", text)
+        # "share of satisfied customers" is CSAT itself, not a filter
+        match, text = _take(
+            r"(?<!share of )\b(?:dissatisfied|unhappy|angry|frustrated|upset)\b", text
+        )
         if match:
             filters["satisfaction"] = (1, 2)
         else:
-            match, text = _take(r"\b(?:satisfied|happy|pleased)\b(?!\s+customers?\s+share)", text)
+            match, text = _take(r"(?<!share of )\b(?:satisfied|happy|pleased)\b", text)
             if match:
                 filters["satisfaction"] = (4, 5)
 

@@ -22,7 +22,7 @@ from powerpulse_pipeline.dashboard.data import HEADLINE
 from powerpulse_pipeline.explorer import selection as views
 from powerpulse_pipeline.semantics.dimensions import DIMENSION_BY_NAME
 from powerpulse_pipeline.semantics.metrics import BY_NAME
-from powerpulse_pipeline.settings import Settings
+from powerpulse_pipeline.settings import Settings, SettingsError
 
 REFRESH_SECONDS = 3
 
@@ -143,7 +143,11 @@ def _ask(config: Settings, conn: Any, as_of: date) -> None:
 
 def main() -> None:
     st.set_page_config(page_title="PowerPulse explorer", layout="wide")
-    config = settings()
+    try:
+        config = settings()
+    except SettingsError as exc:
+        st.error(f"PowerPulse cannot start: {exc}")
+        return
     path = config.duckdb_path
     seen = views.identity(path)
     st.title("PowerPulse explorer")
