@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from datetime import date
 from pathlib import Path
@@ -76,10 +77,15 @@ def main(argv: list[str] | None = None) -> int:
     except NoWarehouse as exc:
         print(f"powerpulse: {exc}", file=sys.stderr)
         return 2
-    if args.json:
-        print(json.dumps(answer.to_json(), ensure_ascii=False, indent=1))
-    else:
-        _print(answer)
+    try:
+        if args.json:
+            print(json.dumps(answer.to_json(), ensure_ascii=False, indent=1))
+        else:
+            _print(answer)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # the reader stopped early (`| head`): what it read is the answer
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0
 
 

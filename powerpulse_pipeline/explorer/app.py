@@ -182,6 +182,9 @@ def main() -> None:
         st.caption(f"Analysts' copy: {path}")
     chosen = views.Selection(start, end, tuple(agents), tuple(topics), tuple(languages))
 
+    _ask(config, conn, as_of)
+
+    st.subheader("Figures for the selection")
     figures = views.headline(conn, chosen, zone)
     cards = [*st.columns(4), *st.columns(4)]
     for card, (name, label) in zip(cards, HEADLINE, strict=False):
@@ -213,7 +216,6 @@ def main() -> None:
         opened = st.selectbox("Open a conversation", listed["conversation_id"], key="opened")
         st.dataframe(views.messages(conn, opened), hide_index=True)
 
-    _ask(config, conn, as_of)
     _watch(path, seen)
 
 
