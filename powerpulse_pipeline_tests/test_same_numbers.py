@@ -40,7 +40,8 @@ GOLDEN = Path(__file__).resolve().parent / "golden" / "contract_tables.json"
 TABLES: dict[str, str] = {
     "ingested_files": "* EXCLUDE (ingested_at)",
     "messages": "*",
-    "conversations": "* EXCLUDE (repeat_contact)",
+    # repeat_contact and score_cost_usd came after the row-by-row pipeline the digests are from
+    "conversations": "* EXCLUDE (repeat_contact, score_cost_usd)",
     "daily_metrics": "* EXCLUDE (observed_fcr_pct, repeat_window_open)",
     "topic_metrics": "*",
     "agent_metrics": "*",

@@ -14,7 +14,7 @@ from typing import Any, Literal
 import duckdb
 
 from ..semantics.dimensions import DIMENSION_BY_NAME, FILTER_BY_NAME
-from ..semantics.metrics import BY_NAME
+from ..semantics.metrics import BY_NAME, format_value
 from ..semantics.query import SemanticQuery, compile_query
 from ..settings import Settings
 from . import session as sessions
@@ -167,16 +167,7 @@ def describe(query: SemanticQuery, found: Range | None, vocabulary: Vocabulary) 
 
 
 def _value(metric: str, value: Any) -> str:
-    if value is None:
-        return "no value (nothing to count it from)"
-    unit = BY_NAME[metric].unit
-    if unit == "pct":
-        return f"{value:.1f}%"
-    if unit == "minutes":
-        return f"{value:.1f} minutes" if value < 120 else f"{value / 60:.1f} hours"
-    if unit == "count":
-        return f"{int(value):,}"
-    return f"{value:.2f}"
+    return format_value(metric, value)
 
 
 def sentence(query: SemanticQuery, columns: list[str], rows: list[tuple[Any, ...]]) -> str:

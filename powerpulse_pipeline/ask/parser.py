@@ -32,7 +32,7 @@ FILLER = frozenset(
     customer clients people team support issues issue questions question problems problem
     related regarding concerning time times like look looks looking breakdown split broken
     down grouped group who versus vs compared compare than against by got whole entire also
-    just only same then again but let lets know want wanted need happened happen
+    just only same then again but let lets know want wanted need happened happen much
     """.split()  # noqa: SIM905
 )
 

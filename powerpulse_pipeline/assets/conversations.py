@@ -38,6 +38,7 @@ _JOIN = f"""
         CASE WHEN s.status = 'scored' THEN 'scored' ELSE 'failed' END AS score_status,
         CASE WHEN s.status IS NULL THEN $not_scored
             WHEN s.status <> 'scored' THEN s.error END AS score_error,
+        CASE WHEN s.status IS NOT NULL THEN coalesce(s.cost_usd, 0) END AS score_cost_usd,
         CASE WHEN f.{WINDOW_CLOSED}
             THEN coalesce(r.sent_at <= f.{WINDOW_END}, false) END AS repeat_contact
     FROM conversation_facts f LEFT JOIN score_cache s

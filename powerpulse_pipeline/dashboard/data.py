@@ -250,26 +250,11 @@ def _collect(
     coverage = _by_period(
         _rows(
             conn,
-            f"""
-            WITH cost AS (
-                SELECT content_hash, scorer, arg_max(cost_usd, scored_at) AS cost_usd
-                FROM score_cache GROUP BY ALL
-            ),
-            used AS (
-                SELECT DISTINCT p.period, c.scorer, c.score_status, c.conversation_id,
-                    c.content_hash
-                FROM periods p {_IN_PERIOD} WHERE p.period NOT LIKE '%/previous'
-            )
-            SELECT u.period, u.scorer,
-                count(DISTINCT u.conversation_id) FILTER (WHERE u.score_status = 'scored')
-                    AS scored,
-                count(DISTINCT u.conversation_id) FILTER (WHERE u.score_status = 'failed')
-                    AS failed,
-                (SELECT sum(k.cost_usd) FROM cost k WHERE k.scorer = u.scorer
-                    AND k.content_hash IN (SELECT content_hash FROM used x
-                        WHERE x.period = u.period AND x.scorer = u.scorer)) AS cost_usd
-            FROM used u GROUP BY ALL ORDER BY u.period, scored DESC, u.scorer
-            """,
+            f"SELECT p.period, c.scorer, {METRIC_BY_NAME['scored_conversations'].sql} AS scored, "
+            f"{METRIC_BY_NAME['failed_conversations'].sql} AS failed, "
+            f"{METRIC_BY_NAME['scoring_cost_usd'].sql} AS cost_usd "
+            f"FROM periods p {_IN_PERIOD} WHERE p.period NOT LIKE '%/previous' "
+            "GROUP BY ALL ORDER BY p.period, scored DESC, c.scorer",
         )
     )
     worst_rows = _rows(conn, _WORST, {"n": WORST_PER_LIST})

@@ -21,7 +21,7 @@ from powerpulse_pipeline.ask.vocabulary import Vocabulary
 from powerpulse_pipeline.dashboard.data import HEADLINE
 from powerpulse_pipeline.explorer import selection as views
 from powerpulse_pipeline.semantics.dimensions import DIMENSION_BY_NAME
-from powerpulse_pipeline.semantics.metrics import BY_NAME
+from powerpulse_pipeline.semantics.metrics import BY_NAME, format_value
 from powerpulse_pipeline.settings import Settings, SettingsError
 
 REFRESH_SECONDS = 3
@@ -56,19 +56,6 @@ class _Copy:
 @st.cache_resource
 def _copy() -> _Copy:
     return _Copy()
-
-
-def _format(metric: str, value: Any) -> str:
-    if value is None or value != value:
-        return "-"
-    unit = BY_NAME[metric].unit
-    if unit == "pct":
-        return f"{value:.1f}%"
-    if unit == "minutes":
-        return f"{value:.1f} min"
-    if unit == "count":
-        return f"{int(value):,}"
-    return f"{value:.2f}"
 
 
 def _chart(series: Any, grain: str, metrics: tuple[str, ...], mark: str) -> None:
@@ -188,7 +175,7 @@ def main() -> None:
     figures = views.headline(conn, chosen, zone)
     cards = [*st.columns(4), *st.columns(4)]
     for card, (name, label) in zip(cards, HEADLINE, strict=False):
-        card.metric(label, _format(name, figures.get(name)))
+        card.metric(label, format_value(name, figures.get(name), compact=True))
 
     grain = st.radio("Trend by", ["day", "week", "month"], horizontal=True, key="grain")
     series = views.trend(conn, chosen, grain, zone)

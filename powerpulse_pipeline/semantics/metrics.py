@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-Unit = Literal["count", "pct", "minutes", "score"]
+Unit = Literal["count", "pct", "minutes", "score", "usd"]
 
 _SCORED = "score_status = 'scored'"
 
@@ -277,6 +277,19 @@ METRICS: tuple[Metric, ...] = (
         "count",
         ("pending conversations", "open repeat windows", "repeat window open"),
     ),
+    # What scoring cost: each distinct content once, however many conversations share it.
+    Metric(
+        "scoring_cost_usd",
+        "coalesce(list_sum(list_transform(list_distinct(list({'h': content_hash, "
+        "'c': score_cost_usd}) FILTER (WHERE score_cost_usd IS NOT NULL)), lambda s: s.c)), 0)",
+        "DOUBLE",
+        "estimated USD of scoring the distinct contents behind the conversations",
+        "Scoring cost",
+        "usd",
+        ("scoring cost", "cost of scoring", "llm cost", "model cost", "cost", "spend"),
+        better="lower",
+        in_daily=False,
+    ),
     # Per topic: how many of a topic's scored conversations were dissatisfied.
     Metric(
         "dissatisfied_conversations",
@@ -335,3 +348,23 @@ def aggregates(names: tuple[str, ...] | list[str] | None = None) -> str:
     columns do not clash with them."""
     chosen = DAILY_METRICS if names is None else tuple(BY_NAME[n] for n in names)
     return ",\n    ".join(m.select() for m in chosen)
+
+
+def format_value(name: str, value: object, compact: bool = False) -> str:
+    """A metric's value as people read it: 71.1%, 12.5 minutes (3.2 hours past two), 1,204,
+    $0.0123. `compact` for cards: minutes as "min", no hours."""
+    if value is None or value != value:  # NULL, or NaN from a data frame
+        return "-" if compact else "no value (nothing to count it from)"
+    unit = BY_NAME[name].unit
+    number = float(value)  # type: ignore[arg-type]
+    if unit == "pct":
+        return f"{number:.1f}%"
+    if unit == "minutes":
+        if compact:
+            return f"{number:.1f} min"
+        return f"{number:.1f} minutes" if number < 120 else f"{number / 60:.1f} hours"
+    if unit == "count":
+        return f"{int(number):,}"
+    if unit == "usd":
+        return f"${number:,.4f}"
+    return f"{number:.2f}"

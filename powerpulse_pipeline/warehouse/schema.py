@@ -85,6 +85,17 @@ ANALYST_MACROS_AND_VIEWS = (
 )
 
 
+# Filling a column added to a warehouse created before it, once, when it is added.
+_BACKFILLS = {
+    ("conversations", "score_cost_usd"): """
+        UPDATE conversations c SET score_cost_usd = coalesce(s.cost_usd, 0)
+        FROM (SELECT content_hash, scorer, arg_max(cost_usd, scored_at) AS cost_usd
+              FROM score_cache GROUP BY ALL) s
+        WHERE s.content_hash = c.content_hash AND s.scorer = c.scorer
+    """,
+}
+
+
 def ensure_schema(conn: duckdb.DuckDBPyConnection) -> None:
     """Create what is missing. A column added to a spec after a warehouse was created is
     added in place (NULL until its day is rebuilt), so upgrading never needs a rebuild."""
@@ -101,5 +112,8 @@ def ensure_schema(conn: duckdb.DuckDBPyConnection) -> None:
         for column in table.columns:
             if column.name not in existing[table.name]:
                 conn.execute(f"ALTER TABLE {table.name} ADD COLUMN {column.name} {column.type}")
+                backfill = _BACKFILLS.get((table.name, column.name))
+                if backfill and "score_cache" in existing:
+                    conn.execute(backfill)
     for statement in ANALYST_MACROS_AND_VIEWS:
         conn.execute(statement)

@@ -199,6 +199,12 @@ CONVERSATIONS = Table(
             "the customer wrote again within POWERPULSE_REPEAT_CONTACT_DAYS after this ended; "
             "NULL while that window is still open (observed FCR)",
         ),
+        _c(
+            "score_cost_usd",
+            "DOUBLE",
+            "estimated USD its content's score cost (0 offline); a content shared by several "
+            "conversations was paid once, and counts once in scoring_cost_usd",
+        ),
     ),
 )
 

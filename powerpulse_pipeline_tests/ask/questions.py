@@ -139,6 +139,12 @@ CASES: tuple[Case, ...] = (
     q("sentiment yesterday", figure(SENTIMENT, "day = DATE '2025-03-11'")),
     q("how many autoresponses last week", figure("sum(autoresponses)", LAST_WEEK)),
     q("customer messages this week", figure("sum(customer_messages)", THIS_WEEK)),
+    q("what did scoring cost last week", f"SELECT coalesce(sum(c), 0) FROM (SELECT DISTINCT "
+      f"content_hash, score_cost_usd AS c FROM conversations WHERE {LAST_WEEK} "
+      "AND score_cost_usd IS NOT NULL)"),
+    q("how much did the LLM cost this month", f"SELECT coalesce(sum(c), 0) FROM (SELECT "
+      f"DISTINCT content_hash, score_cost_usd AS c FROM conversations WHERE {THIS_MONTH} "
+      "AND score_cost_usd IS NOT NULL)"),
     # breakdowns
     q("CSAT by week this month",
       by("date_trunc('week', day)", CSAT, THIS_MONTH)),

@@ -109,5 +109,5 @@ def test_the_explorer_in_a_browser(served: str, explorer_settings: Settings) -> 
         ]
         local = (served, served.replace("http", "ws"), "data:", "blob:")
         off_machine = [u for u in requested_urls(driver) if not u.startswith(local)]
-    assert console == [], '\n'.join(console)
+    assert console == [], "\n".join(console)
     assert off_machine == []

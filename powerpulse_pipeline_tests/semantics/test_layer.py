@@ -18,6 +18,7 @@ from powerpulse_pipeline.semantics.dimensions import DIMENSIONS, FILTERS
 from powerpulse_pipeline.semantics.metrics import DAILY_METRICS, METRICS
 from powerpulse_pipeline.semantics.query import SemanticQuery, compile_query
 from powerpulse_pipeline.settings import Settings
+from powerpulse_pipeline.warehouse.schema import ensure_schema
 from powerpulse_pipeline.warehouse.tables import DAILY_METRICS as DAILY_TABLE
 
 FIRST = date(2025, 3, 1)
@@ -142,3 +143,47 @@ def test_every_filter_compiles_and_narrows(conn: duckdb.DuckDBPyConnection, name
         counts.append(conn.execute(compile_query(query)).fetchone()[0])
     assert all(0 <= c <= total for c in counts)
     assert any(c < total for c in counts)
+
+
+def _conversation(
+    conn: duckdb.DuckDBPyConnection, cid: str, content: str, cost: float | None
+) -> None:
+    conn.execute(
+        "INSERT INTO conversations (conversation_id, chat_id, day, started_at, ended_at, "
+        "customer_messages, agent_messages, autoresponses, response_waits, "
+        "response_seconds_total, scorer, score_status, content_hash, score_cost_usd) "
+        "VALUES (?, 'c', DATE '2025-03-03', TIMESTAMPTZ '2025-03-03 10:00:00+00', "
+        "TIMESTAMPTZ '2025-03-03 10:05:00+00', 1, 1, 0, 1, 60, 'openai:gpt-4o-mini', "
+        "'scored', ?, ?)",
+        [cid, content, cost],
+    )
+
+
+def test_scoring_cost_counts_each_content_once() -> None:
+    """By hand: two conversations share a content scored for $0.50, a third cost $0.25, a
+    fourth is not scored yet: the scoring cost is $0.75."""
+    with duckdb.connect() as conn:
+        ensure_schema(conn)
+        _conversation(conn, "a", "h1", 0.5)
+        _conversation(conn, "b", "h1", 0.5)
+        _conversation(conn, "c", "h2", 0.25)
+        _conversation(conn, "d", "h3", None)
+        query = SemanticQuery(metrics=("scoring_cost_usd", "conversations"))
+        assert conn.execute(compile_query(query)).fetchone() == (0.75, 4)
+        by_day = SemanticQuery(metrics=("scoring_cost_usd",), dimension="day")
+        assert conn.execute(compile_query(by_day)).fetchall() == [(date(2025, 3, 3), 0.75)]
+
+
+def test_an_older_warehouse_gets_its_scoring_costs_once() -> None:
+    with duckdb.connect() as conn:
+        ensure_schema(conn)
+        _conversation(conn, "a", "h1", None)
+        conn.execute("ALTER TABLE conversations DROP COLUMN score_cost_usd")
+        conn.execute(
+            "INSERT INTO score_cache (content_hash, scorer, scorer_version, status, cost_usd, "
+            "scored_at) VALUES ('h1', 'openai:gpt-4o-mini', 'v1', 'scored', 0.01, "
+            "TIMESTAMPTZ '2025-03-01 00:00:00+00'), ('h1', 'openai:gpt-4o-mini', 'v2', "
+            "'scored', 0.02, TIMESTAMPTZ '2025-03-02 00:00:00+00')"
+        )
+        ensure_schema(conn)
+        assert conn.execute("SELECT score_cost_usd FROM conversations").fetchall() == [(0.02,)]
