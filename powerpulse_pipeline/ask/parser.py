@@ -37,7 +37,7 @@ FILLER = frozenset(
 )
 
 NOUNS = ("conversations", "conversation", "chats", "chat", "tickets", "ticket", "contacts")
-COUNT_WORDS = re.compile(r"\b(how many|number of|count of|count|volume of|total number of)\b")
+COUNT_WORDS = re.compile(r"\b(how many|number of|count of|count|volume of|total number of|total)\b")
 LIST_WORDS = re.compile(r"\b(show|list|find|display|give me|pull up|which|what|see)\b")
 FOLLOW_UP = re.compile(
     r"^(and|what about|how about|and what about|same for|same but|now|but|also|only|just|"

@@ -13,7 +13,7 @@ from powerpulse_pipeline.ask.answer import Answer, Asker
 from powerpulse_pipeline.ask.readonly import LOCKED_CONFIG
 from powerpulse_pipeline.settings import Settings
 
-from .questions import AS_OF, CASES, Case
+from .questions import AS_OF, CASES, HELD_OUT, Case
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -35,13 +35,13 @@ def _matches(case: Case, answer: Answer, expected: list[tuple[Any, ...]]) -> boo
     )
 
 
-def grade(settings: Settings) -> dict[str, Any]:
+def grade(settings: Settings, cases: tuple[Case, ...] = CASES) -> dict[str, Any]:
     """Every case through one Asker (follow-ups refine the case before them)."""
     asker = Asker(settings)
     # the same instance settings as the asker's (DuckDB allows one per file and process)
     truth = duckdb.connect(str(settings.duckdb_path), read_only=True, config=LOCKED_CONFIG)
     exact, wrong, missed = [], [], []
-    for case in CASES:
+    for case in cases:
         answer = asker.ask(case.question, as_of=AS_OF, new=case.new)
         if case.expected is None:
             (exact if answer.status == "cannot_answer" else wrong).append((case, answer))
@@ -80,3 +80,14 @@ def test_offline_accuracy(samples_warehouse: Settings) -> None:
     )
     assert not graded["wrong"], f"answers presented as answered but wrong:\n{report}"
     assert rate >= 0.9, report
+
+
+def test_held_out_questions_are_answered_or_declined_never_wrong(
+    samples_warehouse: Settings,
+) -> None:
+    graded = grade(samples_warehouse, HELD_OUT)
+    print(
+        f"\nheld-out exact answers: {len(graded['exact'])}/{len(HELD_OUT)}; wrong answered: "
+        f"{len(graded['wrong'])}; declined: {[c.question for c, _ in graded['missed']]}"
+    )
+    assert not graded["wrong"], [(c.question, a.understood) for c, a in graded["wrong"]]
