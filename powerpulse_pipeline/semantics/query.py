@@ -65,14 +65,32 @@ class SemanticQuery:
         return cls(
             metrics=tuple(m for m in data.get("metrics", ()) if m in BY_NAME),
             dimension=data.get("dimension") if data.get("dimension") in DIMENSION_BY_NAME else None,
-            filters={k: v for k, v in filters.items() if k in FILTER_BY_NAME},
+            filters={k: v for k, v in filters.items() if _valid(k, v)},
             start=day(data.get("start")),
             end=day(data.get("end")),
             previous=(day(previous[0]), day(previous[1])) if previous else None,
             listing=bool(data.get("listing")),
             rank=data.get("rank") if data.get("rank") in ("highest", "lowest") else None,
-            limit=data.get("limit"),
+            limit=data["limit"] if isinstance(data.get("limit"), int) else None,
         )
+
+
+def _valid(name: str, value: Any) -> bool:
+    """A filter value as the compiler expects it (a stored session may have been edited)."""
+    spec = FILTER_BY_NAME.get(name)
+    if spec is None:
+        return False
+    if spec.kind == "values":
+        return isinstance(value, tuple) and bool(value) and all(isinstance(v, str) for v in value)
+    if spec.kind == "bool":
+        return isinstance(value, bool)
+    if spec.kind == "range":
+        return (
+            isinstance(value, tuple)
+            and len(value) == 2
+            and all(isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 5 for v in value)
+        )
+    return value in dict(spec.choices)
 
 
 def literal(value: Any) -> str:
