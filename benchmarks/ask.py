@@ -9,7 +9,8 @@ Fills an analysts' copy with synthetic conversations (four messages each: 90 x 2
 - bound (same run): the bare SQL of the same answers, run on the same connection;
 - explorer: a filter change in the explorer under Streamlit's own test runner (the whole
   script rerun: cards, trend, five breakdowns, the conversation list) and the same selection's
-  queries alone.
+  queries alone; with --browser also in headless Chromium against the served explorer, from
+  the agent picked to new cards on the page (needs chromium and chromedriver).
 Prints p50/p95 seconds and ratios; targets: ask p95 < 1 s, explorer filter change < 1 s.
 """
 
@@ -62,6 +63,7 @@ def main() -> None:
     parser.add_argument("--per-day", type=int, default=2778)
     parser.add_argument("--days", type=int, default=90)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--browser", action="store_true", help="also time it in Chromium")
     args = parser.parse_args()
     first = AS_OF - timedelta(days=args.days - 1)
     with tempfile.TemporaryDirectory() as folder:
@@ -135,6 +137,70 @@ def main() -> None:
                 assert not app.exception, app.exception
         print(f"explorer: first load {first_load:.3f} s")
         print(line("explorer: a filter change (rerun)", reruns, queries))
+        if args.browser:
+            print(line("explorer: a filter change (Chromium)", in_browser(folder, args.repeat)))
+
+
+CARDS = "return [...document.querySelectorAll('[data-testid=stMetric]')].map(e => e.innerText)"
+
+
+def in_browser(folder: str, repeat: int) -> list[float]:
+    """Seconds from picking an agent in the served explorer to new cards on the page."""
+    import socket
+    import subprocess
+    import urllib.request
+
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from powerpulse_pipeline.explorer.serve import command
+    from powerpulse_pipeline_tests.browser import chromium
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        command(port),
+        env={**os.environ, "POWERPULSE_DATA_DIR": folder},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    times = []
+    try:
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2)
+                break
+            except OSError:
+                time.sleep(0.3)
+        with chromium() as driver:
+            driver.get(f"http://127.0.0.1:{port}")
+            WebDriverWait(driver, 120).until(lambda d: len(d.execute_script(CARDS)) >= 7)
+            time.sleep(2)
+            picker = "[data-testid=stSidebar] [data-testid=stMultiSelect] input"
+            for _ in range(repeat):
+                for agent in AGENTS[:4]:
+                    before = driver.execute_script(CARDS)
+                    box = driver.find_element(By.CSS_SELECTOR, picker)
+                    box.click()
+                    box.send_keys(agent, Keys.ENTER)
+                    begun = time.perf_counter()
+                    WebDriverWait(driver, 60, poll_frequency=0.02).until(
+                        lambda d, seen=before: d.execute_script(CARDS) != seen
+                    )
+                    times.append(time.perf_counter() - begun)
+                    time.sleep(1.5)  # the rest of the page settles before the next pick
+                    box = driver.find_element(By.CSS_SELECTOR, picker)
+                    box.send_keys(Keys.BACKSPACE)  # the agent is unpicked again
+                    WebDriverWait(driver, 60).until(
+                        lambda d, seen=before: d.execute_script(CARDS) == seen
+                    )
+                    time.sleep(1.5)
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+    return times
 
 
 if __name__ == "__main__":
