@@ -20,6 +20,7 @@ from dagster_duckdb import DuckDBResource
 
 from ..markdown import markdown_table
 from ..partitions import DUCKDB_POOL
+from ..semantics.metrics import HEADLINE_METRIC_NAMES
 from ..warehouse.checks import (
     AGENT_METRICS_CHECKS,
     DAILY_METRICS_CHECKS,
@@ -37,15 +38,8 @@ from ..warehouse.schema import (
 from ..warehouse.tables import TABLES
 from .daily import daily_defaults, day_range
 
-# Plotted across partitions in the UI (numeric metadata per day).
-HEADLINE_COLUMNS = (
-    "csat_pct",
-    "fcr_pct",
-    "observed_fcr_pct",
-    "median_first_response_minutes",
-    "median_first_response_business_minutes",
-    "conversations",
-)
+# Plotted across partitions in the UI (numeric metadata per day): the headline figures.
+HEADLINE_COLUMNS = HEADLINE_METRIC_NAMES
 
 DAILY_SELECT = (
     f"SELECT day, {METRIC_AGGREGATES} FROM conversations WHERE day BETWEEN ? AND ? GROUP BY day"

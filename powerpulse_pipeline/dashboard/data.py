@@ -18,6 +18,7 @@ import duckdb
 import pyarrow as pa
 
 from ..semantics.metrics import BY_NAME as METRIC_BY_NAME
+from ..semantics.metrics import HEADLINE_METRIC_NAMES
 from ..warehouse.schema import AGENT_AGGREGATES, METRIC_AGGREGATES, TOPIC_AGGREGATES
 
 ROLLING_DAYS = (7, 30, 90)
@@ -27,18 +28,7 @@ MESSAGES_PER_CONVERSATION = 60
 TEXT_CHARS = 600
 
 # The headline cards: (column, label), both from the semantic layer.
-HEADLINE = tuple(
-    (name, METRIC_BY_NAME[name].label)
-    for name in (
-        "csat_pct",
-        "fcr_pct",
-        "observed_fcr_pct",
-        "median_first_response_minutes",
-        "median_first_response_business_minutes",
-        "conversations",
-        "unanswered_conversations",
-    )
-)
+HEADLINE = tuple((name, METRIC_BY_NAME[name].label) for name in HEADLINE_METRIC_NAMES)
 TREND_COLUMNS = (
     "conversations",
     "unanswered_conversations",

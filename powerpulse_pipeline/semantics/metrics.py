@@ -319,6 +319,17 @@ METRICS: tuple[Metric, ...] = (
 BY_NAME: dict[str, Metric] = {m.name: m for m in METRICS}
 DAILY_METRICS = tuple(m for m in METRICS if m.in_daily)
 
+# The headline figures: the dashboard's and the explorer's cards, plotted per day in the UI.
+HEADLINE_METRIC_NAMES = (
+    "csat_pct",
+    "fcr_pct",
+    "observed_fcr_pct",
+    "median_first_response_minutes",
+    "median_first_response_business_minutes",
+    "conversations",
+    "unanswered_conversations",
+)
+
 # What the topic and agent tables and macros report, in their column order.
 TOPIC_METRIC_NAMES = (
     "conversations",
