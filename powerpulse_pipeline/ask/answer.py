@@ -138,7 +138,7 @@ def _filter_words(filters: dict[str, Any]) -> list[str]:
     return words
 
 
-def _range_words(query: SemanticQuery, found: Range | None, vocabulary: Vocabulary) -> str:
+def _range_words(found: Range | None, vocabulary: Vocabulary) -> str:
     if found:
         words = f" ({found.words})" if found.words and found.words != found.text() else ""
         return f"{found.text()}{words}"
@@ -160,7 +160,7 @@ def describe(query: SemanticQuery, found: Range | None, vocabulary: Vocabulary) 
         else:
             parts.append(f"by {dimension}")
     parts += _filter_words(query.filters)
-    parts.append(_range_words(query, found, vocabulary))
+    parts.append(_range_words(found, vocabulary))
     if query.previous:
         parts.append(f"vs the previous period {query.previous[0]}..{query.previous[1]}")
     return ", ".join(parts)
