@@ -24,7 +24,7 @@ LOCKED_CONFIG = {
 
 
 class NoWarehouse(RuntimeError):
-    """There is no analysts' copy to read yet."""
+    """There is no analysts' copy to read (yet, or now): said in words for the user."""
 
 
 class Stopped(RuntimeError):
@@ -41,9 +41,12 @@ def connect_locked(path: Path, wait_seconds: float = 30.0) -> duckdb.DuckDBPyCon
         try:
             conn = duckdb.connect(str(path), read_only=True, config=dict(LOCKED_CONFIG))
             break
-        except duckdb.IOException:
+        except duckdb.IOException as exc:
             if time.monotonic() > deadline:
-                raise
+                raise NoWarehouse(
+                    f"{path} is held open read-write by another session (a `duckdb` CLI "
+                    "without -readonly?); it frees with the next publish, or open it read-only"
+                ) from exc
             time.sleep(0.5)
         except duckdb.ConnectionException as exc:
             # DuckDB keeps one instance per file and process: a connection opened here

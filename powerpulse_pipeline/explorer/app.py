@@ -48,7 +48,8 @@ class _Copy:
                 if self.conn is not None:
                     self.conn.close()
                     self.conn = None
-                self.conn = connect_locked(path)
+                # a page must not hang on an analyst's read-write session: say so instead
+                self.conn = connect_locked(path, wait_seconds=2.0)
                 self.identity = identity
             return self.conn
 
@@ -146,6 +147,7 @@ def main() -> None:
         conn = _copy().get(path, seen)
     except NoWarehouse as exc:
         st.info(str(exc))
+        _watch(path, seen)
         return
     vocabulary = Vocabulary.load(conn)
     if vocabulary.first_day is None:

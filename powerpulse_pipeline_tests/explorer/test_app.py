@@ -121,3 +121,32 @@ def test_a_new_copy_is_picked_up(app: object, explorer_settings: Settings) -> No
     app.run()
     (count,) = expected(explorer_settings, "SELECT count(*) FROM conversations", [])
     assert cards(app)["Conversations"] == str(count) != before
+
+
+def test_an_analysts_read_write_session_is_said_not_a_crash(
+    explorer_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import subprocess
+    import sys
+
+    import streamlit as st
+
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); "
+         "print('held', flush=True); time.sleep(120)", str(explorer_settings.duckdb_path)],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        monkeypatch.setenv("POWERPULSE_DATA_DIR", str(explorer_settings.data_dir))
+        st.cache_resource.clear()
+        at = streamlit_testing.AppTest.from_file(str(APP), default_timeout=60)
+        at.run()
+        assert not at.exception
+        assert any("held open read-write" in i.value for i in at.info)
+    finally:
+        holder.kill()
+        holder.wait()
+    at.run()
+    assert cards(at)["Conversations"] == "41"
+    st.cache_resource.clear()
