@@ -78,11 +78,9 @@ def _plain(value: Any) -> Any:
 # ---------------------------------------------------------------- from parts to a query
 
 
-def build(
-    parsed: Parsed, previous: sessions.Session | None
-) -> tuple[SemanticQuery, Range | None, bool]:
+def build(parsed: Parsed, previous: sessions.Session | None) -> tuple[SemanticQuery, Range | None]:
     """The semantic query a parsed question asks, refining the previous one when it is a
-    follow-up. Returns (query, its range, whether it refined the previous question)."""
+    follow-up. Returns (query, its range)."""
     prev = previous.query if previous else None
     refine = prev is not None and (
         parsed.follow_up
@@ -90,7 +88,7 @@ def build(
         or (parsed.listing and not parsed.filters and parsed.range is None)
     )
     found = parsed.range
-    if not refine or prev is None:
+    if not refine or prev is None or previous is None:
         query = SemanticQuery(
             metrics=tuple(parsed.metrics),
             dimension=parsed.dimension,
@@ -100,7 +98,7 @@ def build(
         )
         compare = parsed.compare
     else:
-        found = parsed.range or (previous.range if previous else None)
+        found = parsed.range or previous.range
         # "by week" after a list of conversations counts them by week
         listing = parsed.listing or (prev.listing and not parsed.metrics and not parsed.dimension)
         dimension = parsed.dimension or (prev.dimension if not listing else None)
@@ -116,7 +114,7 @@ def build(
         query = replace(query, start=found.start, end=found.end)
     if compare and found:
         query = replace(query, previous=found.previous())
-    return query, found, refine
+    return query, found
 
 
 # ---------------------------------------------------------------- words
@@ -301,6 +299,10 @@ class Asker:
             self._conn = connect_locked(self.settings.duckdb_path)
         return self._conn
 
+    def use(self, conn: duckdb.DuckDBPyConnection) -> None:
+        """Answer from this connection from now on (the explorer's, per published copy)."""
+        self._conn = conn
+
     def forget(self) -> None:
         self.session = sessions.Session()
 
@@ -321,9 +323,9 @@ class Asker:
     # -- offline
 
     def _offline(self, question: str, parsed: Parsed, vocabulary: Vocabulary) -> Answer:
-        query, found, _ = build(parsed, self.session if self.session.query else None)
+        query, found = build(parsed, self.session if self.session.query else None)
         if parsed.unknown and not parsed.follow_up:
-            query, found, _ = build(parsed, None)  # what this question alone said
+            query, found = build(parsed, None)  # what this question alone said
         understood = describe(query, found, vocabulary) if (query.metrics or query.listing) else ""
         problems = list(parsed.problems)
         if parsed.unknown:
@@ -334,7 +336,7 @@ class Asker:
             problems.append("a comparison with the previous period needs a date range")
         if problems:
             return self._cannot(question, understood, problems)
-        return self._run(question, query, found, vocabulary, understood)
+        return self._run(question, query, found, understood)
 
     def _cannot(self, question: str, understood: str, problems: list[str]) -> Answer:
         text = f"Understood: {understood}. " if understood else ""
@@ -351,7 +353,6 @@ class Asker:
         question: str,
         query: SemanticQuery,
         found: Range | None,
-        vocabulary: Vocabulary,
         understood: str,
     ) -> Answer:
         sql = compile_query(query, self.settings.timezone, self.row_cap)

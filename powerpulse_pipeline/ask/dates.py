@@ -89,7 +89,7 @@ def _number(text: str) -> int:
     return int(text) if text.isdigit() else _NUMBER_WORDS[text]
 
 
-# (pattern, resolver(match, as_of) -> Range); tried in order, the first match wins.
+# (pattern, kind of phrase for _resolve); tried in order, the first match wins.
 _PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(rf"\b(?:between|from)\s+({_ISO})\s+(?:and|to|until|till|-)\s+({_ISO})\b"), "span"),
     (re.compile(rf"\b({_ISO})\s*(?:\.\.|to|until|-)\s*({_ISO})\b"), "span"),

@@ -6,6 +6,7 @@ summaries or agent names (a name the model passes back is matched locally)."""
 from __future__ import annotations
 
 import json
+import os
 from datetime import date
 from typing import Any
 
@@ -149,8 +150,6 @@ class OpenAIModel:
 
 
 def model_for(settings: Settings) -> OpenAIModel | None:
-    import os
-
     if settings.scorer == "offline" or not os.environ.get("OPENAI_API_KEY"):
         return None
     return OpenAIModel(settings)

@@ -95,7 +95,7 @@ def _ask(config: Settings, conn: Any, as_of: date) -> None:
     if "asker" not in st.session_state:
         st.session_state.asker = Asker(config, llm=model_for(config))
     asker: Asker = st.session_state.asker
-    asker._conn = conn  # the copy this page reads now
+    asker.use(conn)  # the copy this page reads now
     pending = st.session_state.pop("pending_question", None)
     with st.form("ask", clear_on_submit=False):
         question = st.text_input(

@@ -84,6 +84,7 @@ class Filter:
     # values: a column compared with a list; bool: a condition that is true (or, negated,
     # false); range: a column between two bounds; choice: one SQL condition per value.
     column: str = ""
+    list_column: bool = False  # values: the column is a list holding any of the values
     condition: str = ""
     negation: str = ""
     choices: tuple[tuple[str, str], ...] = ()
@@ -91,7 +92,7 @@ class Filter:
 
 FILTERS: tuple[Filter, ...] = (
     Filter("agent", "values", "agent", column="agent_name"),
-    Filter("topic", "values", "topic", column="topics"),
+    Filter("topic", "values", "topic", column="topics", list_column=True),
     Filter("language", "values", "language", column="language"),
     Filter(
         "answered",

@@ -115,8 +115,8 @@ def filter_conditions(filters: dict[str, Any]) -> list[str]:
         spec = FILTER_BY_NAME[name]
         if spec.kind == "values":
             values = ", ".join(literal(v) for v in value)
-            if spec.column == "topics":
-                found.append(f"list_has_any(topics, [{values}])")
+            if spec.list_column:
+                found.append(f"list_has_any({spec.column}, [{values}])")
             else:
                 found.append(f"{spec.column} IN ({values})")
         elif spec.kind == "bool":
