@@ -5,6 +5,7 @@ from __future__ import annotations
 from dagster import AssetSelection, Definitions, define_asset_job, in_process_executor
 from dagster_duckdb import DuckDBResource
 
+from .assets.agent_coaching import build_agent_coaching_asset
 from .assets.conversation_facts import build_conversation_facts_asset
 from .assets.conversations import build_conversations_asset
 from .assets.dashboard import build_dashboard_asset
@@ -38,7 +39,7 @@ def build_definitions(settings: Settings | None = None) -> Definitions:
 
     # The data flow, file to analysts' copy; each asset is named after the table it writes.
     raw_messages = build_raw_messages_asset(settings)
-    metric_assets = build_metric_assets(daily)
+    metric_assets = [*build_metric_assets(daily), build_agent_coaching_asset(daily)]
     published = build_published_asset(settings, daily, metric_assets)
     dashboard = build_dashboard_asset(settings, metric_assets)
     day_assets = [
@@ -69,7 +70,7 @@ def build_definitions(settings: Settings | None = None) -> Definitions:
         jobs=[ingest_job, daily_job],
         sensors=[
             build_inbox_sensor(settings, ingest_job),
-            build_days_sensor(daily, daily_job, published.key),
+            build_days_sensor(settings, daily, daily_job, published.key),
         ],
         resources={
             "duckdb": DuckDBResource(

@@ -34,6 +34,38 @@ def _split_list(raw: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in raw.split("|") if part.strip())
 
 
+def agent_key(name: str) -> str:
+    """How agent names are compared: case and runs of spaces do not matter. The SQL twin is
+    warehouse/sessions.py's AGENT_KEY."""
+    return " ".join(name.split()).lower()
+
+
+def _aliases(raw: str) -> tuple[tuple[str, str], ...]:
+    """`alias=Canonical Name|...` as (agent_key(alias), canonical) pairs."""
+    pairs: dict[str, str] = {}
+    for part in _split_list(raw):
+        alias, sep, canonical = part.partition("=")
+        alias, canonical = " ".join(alias.split()), " ".join(canonical.split())
+        if not sep or not alias or not canonical:
+            raise SettingsError(
+                f"POWERPULSE_AGENT_ALIASES: {part!r} is not alias=Canonical Name "
+                "(pairs are separated by |)"
+            )
+        key = agent_key(alias)
+        if pairs.get(key, canonical) != canonical:
+            raise SettingsError(
+                f"POWERPULSE_AGENT_ALIASES maps {alias!r} to both {pairs[key]!r} and {canonical!r}"
+            )
+        pairs[key] = canonical
+    for key, canonical in pairs.items():
+        if agent_key(canonical) in pairs and pairs[agent_key(canonical)] != canonical:
+            raise SettingsError(
+                f"POWERPULSE_AGENT_ALIASES: {canonical!r} is a canonical name and also an alias "
+                f"of {pairs[agent_key(canonical)]!r}; map {key!r} to the final name directly"
+            )
+    return tuple(pairs.items())
+
+
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path
@@ -60,6 +92,10 @@ class Settings:
     # conversation within this long after it ended.
     repeat_contact_window: timedelta = timedelta(days=7)
     explorer_port: int = 8501
+    # (agent_key(alias), canonical name): every alias is stored as its canonical name.
+    agent_aliases: tuple[tuple[str, str], ...] = ()
+    # Names (after aliasing) left out of per-agent figures and coaching.
+    excluded_agents: tuple[str, ...] = ()
     _lowered_patterns: tuple[str, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -82,6 +118,19 @@ class Settings:
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    def canonical_agent(self, name: str | None) -> str | None:
+        if name is None:
+            return None
+        return dict(self.agent_aliases).get(agent_key(name), name)
+
+    @property
+    def agent_fingerprint(self) -> dict[str, list[str]]:
+        """What per-agent tables were built with; a change rebuilds the days it affects."""
+        return {
+            "aliases": [f"{alias}={name}" for alias, name in self.agent_aliases],
+            "excluded": [agent_key(name) for name in self.excluded_agents],
+        }
 
     def is_autoresponse_text(self, text: str | None) -> bool:
         if not text:
@@ -198,6 +247,8 @@ class Settings:
             business_hours=business_hours,
             repeat_contact_window=timedelta(days=repeat_days),
             explorer_port=explorer_port,
+            agent_aliases=_aliases(env.get("POWERPULSE_AGENT_ALIASES", "")),
+            excluded_agents=_split_list(env.get("POWERPULSE_EXCLUDED_AGENTS", "")),
         )
 
 

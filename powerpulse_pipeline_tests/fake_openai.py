@@ -4,6 +4,7 @@ Faults are scripted per conversation by a marker in its text, so they stay deter
 many requests in flight: `[fault:429,500]` fails the first two attempts of that conversation
 (then answers), `[fault:500*]` fails every attempt. Faults: 429 (with retry-after-ms), 500,
 timeout (answers too late), drop (closes the connection), nonjson (content), badschema,
+badquality (a review verdict outside the schema),
 garbage (a 200 whose body is not a completion), 401.
 """
 
@@ -45,6 +46,8 @@ class FakeState:
 def _score_for(text: str) -> dict[str, Any]:
     lowered = text.lower()
     happy = "thank" in lowered or "works now" in lowered
+    agent = " ".join(line.lower() for line in text.splitlines() if line.startswith("Agent:"))
+    asked = "?" in text or "please" in lowered
     return {
         "sentiment": 0.7 if happy else -0.4,
         "satisfaction": 5 if happy else 2,
@@ -52,6 +55,16 @@ def _score_for(text: str) -> dict[str, Any]:
         "topics": ["billing"] if "bill" in lowered else ["other"],
         "language": "en",
         "summary": "Customer asked for help." if happy else "Customer is unhappy.",
+        # A review a test can predict from the agent's words.
+        "qa_greeting": "pass" if agent.startswith(("agent: hi", "agent: hello")) else "fail",
+        "qa_comprehension": "pass" if agent else "fail",
+        "qa_empathy": "pass" if "sorry" in agent else ("not_applicable" if happy else "fail"),
+        "qa_solution": ("pass" if "try" in agent or "done" in agent else "fail")
+        if asked
+        else "not_applicable",
+        "qa_closing": "pass" if "anything else" in agent else "fail",
+        "qa_tone": "fail" if "whatever" in agent else "pass",
+        "coaching_note": "" if "anything else" in agent else "Offer more help before closing.",
     }
 
 
@@ -163,6 +176,8 @@ class _Handler(BaseHTTPRequestHandler):
                 content = "Sure! The customer seems happy."
             elif fault == "badschema":
                 content = json.dumps({**_score_for(user_text), "satisfaction": 9})
+            elif fault == "badquality":
+                content = json.dumps({**_score_for(user_text), "qa_greeting": "maybe"})
             prompt_tokens = len(body) // 4
             self._send(
                 200,

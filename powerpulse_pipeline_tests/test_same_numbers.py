@@ -28,6 +28,7 @@ from dagster import instance_for_test
 from powerpulse_pipeline.pipeline import build_definitions
 from powerpulse_pipeline.samples.dialogues import generate_threads
 from powerpulse_pipeline.samples.formats import dumps, grouped_export
+from powerpulse_pipeline.scoring import quality
 from powerpulse_pipeline.settings import Settings
 
 from .canonical import canonical
@@ -36,15 +37,25 @@ from .harness import SensorDriver
 SAMPLES = Path(__file__).resolve().parents[1] / "data" / "samples"
 GOLDEN = Path(__file__).resolve().parent / "golden" / "contract_tables.json"
 
+# The quality review (issue 16) came after the digests: its columns are tested by hand in
+# scoring/test_offline_quality.py and assets/test_quality_review.py. `scorer` names the
+# offline rules' version, which the review moved from 2 to 3 without changing any score.
+_REVIEW = (*quality.COLUMNS, "coaching_note", "qa_score")
+_REVIEW_METRICS = ("reviewed_conversations", "qa_score")
+_AGENT_REVIEW_METRICS = (*_REVIEW_METRICS, *(f"qa_{name}_pct" for name in quality.NAMES))
+
 # Columns that record when something ran, not what the data says.
 TABLES: dict[str, str] = {
     "ingested_files": "* EXCLUDE (ingested_at)",
     "messages": "*",
     # repeat_contact and score_cost_usd came after the row-by-row pipeline the digests are from
-    "conversations": "* EXCLUDE (repeat_contact, score_cost_usd)",
-    "daily_metrics": "* EXCLUDE (observed_fcr_pct, repeat_window_open)",
+    "conversations": "* EXCLUDE (repeat_contact, score_cost_usd, scorer_version, "
+    f"agent_excluded, {', '.join(_REVIEW)}) "
+    "REPLACE (replace(scorer, 'offline:3', 'offline:2') AS scorer)",
+    "daily_metrics": "* EXCLUDE (observed_fcr_pct, repeat_window_open, "
+    f"{', '.join(_REVIEW_METRICS)})",
     "topic_metrics": "*",
-    "agent_metrics": "*",
+    "agent_metrics": f"* EXCLUDE ({', '.join(_AGENT_REVIEW_METRICS)})",
 }
 
 BUSINESS = {

@@ -10,6 +10,8 @@ from datetime import date
 
 import duckdb
 
+from ..semantics.dimensions import AGENT_ROWS
+
 LANGUAGE_NAMES = {
     "english": "en",
     "spanish": "es",
@@ -32,10 +34,10 @@ class Vocabulary:
     @classmethod
     def load(cls, conn: duckdb.DuckDBPyConnection) -> Vocabulary:
         agents, topics, languages, first, last = conn.execute(
-            """
+            f"""
             SELECT
                 (SELECT list(DISTINCT agent_name ORDER BY agent_name) FROM conversations
-                    WHERE agent_name IS NOT NULL),
+                    WHERE {AGENT_ROWS}),
                 (SELECT list(DISTINCT t ORDER BY t) FROM conversations, unnest(topics) u(t)),
                 (SELECT list(DISTINCT language ORDER BY language) FROM conversations
                     WHERE language IS NOT NULL),

@@ -14,40 +14,62 @@ from dagster import (
 from dagster_duckdb import DuckDBResource
 
 from ..partitions import DUCKDB_POOL
+from ..scoring import quality
+from ..scoring.base import scorer_family, scorer_family_sql
+from ..scoring.quality import quality_score_sql
 from ..scoring.resource import ScorerResource
-from ..settings import Settings
+from ..settings import Settings, agent_key
 from ..warehouse.checks import CONVERSATIONS_CHECKS
 from ..warehouse.io import one_row, transaction
 from ..warehouse.repeat_contact import WINDOW_CLOSED, WINDOW_END, window_params
 from ..warehouse.schema import ensure_schema
+from ..warehouse.sessions import AGENT_KEY
 from ..warehouse.tables import CONVERSATION_FACTS, CONVERSATIONS
 from .daily import daily_defaults, day_range
 
 NOT_SCORED_YET = "not scored yet: score_cache has not run for this content"
 
-_SCORE_COLUMNS = ("sentiment", "satisfaction", "resolved", "topics", "language", "summary")
+_SCORE_COLUMNS = (
+    "sentiment",
+    "satisfaction",
+    "resolved",
+    "topics",
+    "language",
+    "summary",
+    *quality.COLUMNS,
+    "coaching_note",
+)
 
 _JOIN = f"""
-    SELECT {", ".join(f"f.{name}" for name in CONVERSATION_FACTS.names)},
-        {
-    ", ".join(
-        f"CASE WHEN s.status = 'scored' THEN s.{name} END AS {name}" for name in _SCORE_COLUMNS
+    WITH range_facts AS (
+        SELECT * FROM conversation_facts WHERE day BETWEEN $first_day AND $last_day
+    ),
+    -- Per content, the score to show: a success before a failure, this version before an
+    -- older one of the same family (kept until a re-score), the newest last.
+    score AS (
+        SELECT s.* FROM score_cache s SEMI JOIN range_facts f USING (content_hash)
+        WHERE {scorer_family_sql("s.scorer")} = $family
+        QUALIFY row_number() OVER (
+            PARTITION BY s.content_hash ORDER BY s.status = 'scored' DESC,
+            s.scorer = $scorer AND s.scorer_version = $version DESC, s.scored_at DESC) = 1
     )
-},
-        $scorer AS scorer,
+    SELECT {", ".join(f"f.{name}" for name in CONVERSATION_FACTS.names)},
+        {", ".join(f"CASE WHEN s.status = 'scored' THEN s.{c} END AS {c}" for c in _SCORE_COLUMNS)},
+        CASE WHEN s.status = 'scored' THEN {quality_score_sql("s.")} END AS qa_score,
+        coalesce(s.scorer, $scorer) AS scorer,
+        coalesce(s.scorer_version, $version) AS scorer_version,
         CASE WHEN s.status = 'scored' THEN 'scored' ELSE 'failed' END AS score_status,
         CASE WHEN s.status IS NULL THEN $not_scored
             WHEN s.status <> 'scored' THEN s.error END AS score_error,
         CASE WHEN s.status IS NOT NULL THEN coalesce(s.cost_usd, 0) END AS score_cost_usd,
         CASE WHEN f.{WINDOW_CLOSED}
-            THEN coalesce(r.sent_at <= f.{WINDOW_END}, false) END AS repeat_contact
-    FROM conversation_facts f LEFT JOIN score_cache s
-        ON s.content_hash = f.content_hash AND s.scorer = $scorer
-        AND s.scorer_version = $version
+            THEN coalesce(r.sent_at <= f.{WINDOW_END}, false) END AS repeat_contact,
+        coalesce(list_contains($excluded, {AGENT_KEY.format("f.agent_name")}), false)
+            AS agent_excluded
+    FROM range_facts f LEFT JOIN score s USING (content_hash)
     -- the chat's next customer message after this conversation ended
     ASOF LEFT JOIN (SELECT chat_id, sent_at FROM raw_messages WHERE sender_role = 'customer') r
         ON r.chat_id = f.chat_id AND r.sent_at > f.ended_at
-    WHERE f.day BETWEEN $first_day AND $last_day
 """
 
 
@@ -58,6 +80,7 @@ def write_conversations(
     first_day: date,
     last_day: date,
     repeat_window: timedelta,
+    excluded_agents: tuple[str, ...] = (),
 ) -> tuple[int, int]:
     """Replace the range; returns (conversations, of which without a score)."""
     with transaction(conn):
@@ -67,6 +90,8 @@ def write_conversations(
             {
                 "scorer": scorer,
                 "version": version,
+                "family": scorer_family(scorer),
+                "excluded": [agent_key(name) for name in excluded_agents],
                 "not_scored": NOT_SCORED_YET,
                 "first_day": first_day,
                 "last_day": last_day,
@@ -118,6 +143,7 @@ def build_conversations_asset(
                 first_day,
                 last_day,
                 settings.repeat_contact_window,
+                settings.excluded_agents,
             )
             checks = [check.run(conn, first_day, last_day) for check in CONVERSATIONS_CHECKS]
         if failed:

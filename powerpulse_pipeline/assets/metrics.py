@@ -20,6 +20,7 @@ from dagster_duckdb import DuckDBResource
 
 from ..markdown import markdown_table
 from ..partitions import DUCKDB_POOL
+from ..semantics.dimensions import AGENT_ROWS
 from ..semantics.metrics import HEADLINE_METRIC_NAMES
 from ..warehouse.checks import (
     AGENT_METRICS_CHECKS,
@@ -50,7 +51,7 @@ TOPIC_SELECT = (
 )
 AGENT_SELECT = (
     f"SELECT day, agent_name, {AGENT_AGGREGATES} FROM conversations "
-    "WHERE day BETWEEN ? AND ? AND agent_name IS NOT NULL GROUP BY day, agent_name"
+    f"WHERE day BETWEEN ? AND ? AND {AGENT_ROWS} GROUP BY day, agent_name"
 )
 
 

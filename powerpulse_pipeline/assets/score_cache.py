@@ -23,7 +23,14 @@ from dagster import (
 )
 from dagster_duckdb import DuckDBResource
 
-from ..scoring.base import Scorer, ScoreRecord, ScoringStats, Transcript
+from ..scoring.base import (
+    Scorer,
+    ScoreRecord,
+    ScoringStats,
+    Transcript,
+    scorer_family,
+    scorer_family_sql,
+)
 from ..scoring.resource import ScorerResource
 from ..warehouse.checks import VALID_SCORES
 from ..warehouse.io import one_row, transaction
@@ -103,14 +110,15 @@ def write_scores(
     days = {"first_day": first_day, "last_day": last_day}
     with conn_factory() as conn:
         ensure_schema(conn)
+        # Scored by this scorer's family at any version counts: an upgrade keeps history.
         conn.execute(
             "CREATE OR REPLACE TEMP TABLE wanted AS "
             "SELECT f.content_hash, bool_or(s.status = 'scored') IS TRUE AS cached "
             "FROM (SELECT DISTINCT content_hash FROM conversation_facts "
             "      WHERE day BETWEEN $first_day AND $last_day) f "
             "LEFT JOIN score_cache s ON s.content_hash = f.content_hash "
-            "  AND s.scorer = $scorer AND s.scorer_version = $version GROUP BY f.content_hash",
-            {**days, "scorer": scorer.name, "version": scorer.version},
+            f"  AND {scorer_family_sql('s.scorer')} = $family GROUP BY f.content_hash",
+            {**days, "family": scorer_family(scorer.name)},
         )
         conn.execute(
             "CREATE OR REPLACE TEMP TABLE todo AS SELECT content_hash FROM wanted "

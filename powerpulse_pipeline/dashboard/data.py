@@ -17,6 +17,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from ..semantics.dimensions import agent_rows
 from ..semantics.metrics import BY_NAME as METRIC_BY_NAME
 from ..semantics.metrics import HEADLINE_METRIC_NAMES
 from ..warehouse.schema import AGENT_AGGREGATES, METRIC_AGGREGATES, TOPIC_AGGREGATES
@@ -215,7 +216,8 @@ def _collect(
         _rows(
             conn,
             f"SELECT p.period, c.agent_name, {AGENT_AGGREGATES} FROM periods p {_IN_PERIOD} "
-            "WHERE c.agent_name IS NOT NULL AND p.period NOT LIKE '%/previous' GROUP BY ALL "
+            f"WHERE {agent_rows('c')} AND p.period NOT LIKE '%/previous' "
+            "GROUP BY ALL "
             "ORDER BY p.period, conversations DESC, c.agent_name",
         )
     )

@@ -11,6 +11,20 @@ from typing import Protocol
 SCORED = "scored"
 FAILED = "failed"
 
+# A scorer's family: its scores of an earlier rules or prompt version stand until the user
+# asks for a re-score, so an upgrade never silently re-scores (and re-bills) history. Every
+# offline version is one family; an OpenAI model is its own (switching models is a choice).
+OFFLINE_PREFIX = "offline:"
+
+
+def scorer_family_sql(column: str) -> str:
+    prefix = f"'{OFFLINE_PREFIX}'"
+    return f"CASE WHEN starts_with({column}, {prefix}) THEN {prefix} ELSE {column} END"
+
+
+def scorer_family(name: str) -> str:
+    return OFFLINE_PREFIX if name.startswith(OFFLINE_PREFIX) else name
+
 
 @dataclass(frozen=True)
 class Transcript:
@@ -36,6 +50,14 @@ class ScoreRecord:
     topics: tuple[str, ...] = ()
     language: str | None = None
     summary: str | None = None
+    # The quality review (scoring/quality.py): None is not applicable, or not reviewed.
+    qa_greeting: bool | None = None
+    qa_comprehension: bool | None = None
+    qa_empathy: bool | None = None
+    qa_solution: bool | None = None
+    qa_closing: bool | None = None
+    qa_tone: bool | None = None
+    coaching_note: str | None = None
     error: str | None = None
     prompt_tokens: int = 0
     completion_tokens: int = 0

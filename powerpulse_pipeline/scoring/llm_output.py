@@ -6,12 +6,42 @@ import json
 import math
 from typing import Any
 
+from . import quality
+
+PASS, FAIL, NOT_APPLICABLE = "pass", "fail", "not_applicable"
+MAX_NOTE_CHARS = 300
+
 
 class SchemaViolation(ValueError):
     """The reply is not JSON or breaks the schema; retried, then recorded as failed."""
 
 
+def _verdict_schema(category: quality.Category) -> dict[str, Any]:
+    # The four categories that always apply cannot be answered "not applicable": the schema
+    # says so, rather than a check after the fact.
+    verdicts = [PASS, FAIL] if category.always else [PASS, FAIL, NOT_APPLICABLE]
+    return {"type": "string", "enum": verdicts, "description": category.meaning}
+
+
+QUALITY_PROPERTIES: dict[str, dict[str, Any]] = {
+    **{f"qa_{c.name}": _verdict_schema(c) for c in quality.CATEGORIES},
+    "coaching_note": {
+        "type": "string",
+        "description": "one actionable sentence for the agent, or empty when nothing to improve",
+    },
+}
+
+
 def response_format(topics: tuple[str, ...]) -> dict[str, Any]:
+    properties: dict[str, Any] = {
+        "sentiment": {"type": "number", "description": "-1 to 1"},
+        "satisfaction": {"type": "integer", "enum": [1, 2, 3, 4, 5]},
+        "resolved": {"type": "boolean"},
+        "topics": {"type": "array", "items": {"type": "string", "enum": list(topics)}},
+        "language": {"type": "string", "description": "ISO 639-1 code"},
+        "summary": {"type": "string"},
+        **QUALITY_PROPERTIES,
+    }
     return {
         "type": "json_schema",
         "json_schema": {
@@ -20,28 +50,35 @@ def response_format(topics: tuple[str, ...]) -> dict[str, Any]:
             "schema": {
                 "type": "object",
                 "additionalProperties": False,
-                "properties": {
-                    "sentiment": {"type": "number", "description": "-1 to 1"},
-                    "satisfaction": {"type": "integer", "enum": [1, 2, 3, 4, 5]},
-                    "resolved": {"type": "boolean"},
-                    "topics": {"type": "array", "items": {"type": "string", "enum": list(topics)}},
-                    "language": {"type": "string", "description": "ISO 639-1 code"},
-                    "summary": {"type": "string"},
-                },
-                "required": [
-                    "sentiment",
-                    "satisfaction",
-                    "resolved",
-                    "topics",
-                    "language",
-                    "summary",
-                ],
+                "properties": properties,
+                "required": list(properties),
             },
         },
     }
 
 
-def parse_reply(content: str | None, topics: tuple[str, ...]) -> dict[str, Any]:
+def _quality(data: dict[str, Any], reviewed: bool) -> dict[str, Any]:
+    verdicts: dict[str, Any] = {}
+    for category in quality.CATEGORIES:
+        key = f"qa_{category.name}"
+        value = data.get(key)
+        allowed = QUALITY_PROPERTIES[key]["enum"]
+        if value not in allowed:
+            raise SchemaViolation(f"{key} {value!r} is not one of {allowed}")
+        verdicts[key] = None if value == NOT_APPLICABLE else value == PASS
+    note = data.get("coaching_note")
+    if not isinstance(note, str):
+        raise SchemaViolation("coaching_note is not a string")
+    if not reviewed:
+        # Nobody answered: there is no agent to review, whatever the model filled in.
+        return {key: None for key in verdicts} | {"coaching_note": None}
+    return verdicts | {"coaching_note": " ".join(note.split())[:MAX_NOTE_CHARS] or None}
+
+
+def parse_reply(
+    content: str | None, topics: tuple[str, ...], reviewed: bool = True
+) -> dict[str, Any]:
+    """The checked fields of a ScoreRecord. `reviewed`: the transcript has a human reply."""
     if not content:
         raise SchemaViolation("empty reply")
     try:
@@ -76,4 +113,5 @@ def parse_reply(content: str | None, topics: tuple[str, ...]) -> dict[str, Any]:
         "topics": tuple(dict.fromkeys(found)) or ("other",),
         "language": data["language"].strip().lower()[:8] or None,
         "summary": data["summary"].strip()[:500],
+        **_quality(data, reviewed),
     }

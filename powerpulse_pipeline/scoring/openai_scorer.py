@@ -31,18 +31,18 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
-from ..ingest.records import CUSTOMER
-from . import defaults
+from ..ingest.records import AGENT, CUSTOMER
+from . import defaults, quality
 from .base import FAILED, SCORED, ScoreRecord, ScoringStats, Transcript
 from .llm_output import SchemaViolation, parse_reply, response_format
 from .pii import mask_pii
 from .pricing import Price
 from .ratelimit import RateLimiter, retry_after_seconds
 
-PROMPT_VERSION = "conversation_v1"
+PROMPT_VERSION = "conversation_v2"
 PROGRESS_EVERY_SECONDS = 10.0
 FLUSH_EVERY_SECONDS = 1.0
-MAX_COMPLETION_TOKENS = 400
+MAX_COMPLETION_TOKENS = 500
 # httpcore scans its whole connection pool for every request, so one client with hundreds of
 # connections spends its CPU there; several clients with small pools do not.
 CONNECTIONS_PER_CLIENT = 16
@@ -80,7 +80,7 @@ def redact(text: str, secret: str | None) -> str:
     return re.sub(r"\b(sk|key|Bearer)[-_ ][A-Za-z0-9_\-*]{6,}", r"\1-[redacted]", text)
 
 
-def _is_retryable(exc: BaseException) -> bool:
+def is_retryable(exc: BaseException) -> bool:
     if isinstance(exc, SchemaViolation | openai.APITimeoutError | openai.APIConnectionError):
         return True
     if isinstance(exc, openai.APIStatusError):
@@ -91,7 +91,7 @@ def _is_retryable(exc: BaseException) -> bool:
 _backoff = wait_exponential_jitter(initial=0.5, max=20.0, jitter=1.0)
 
 
-def _wait(state: RetryCallState) -> float:
+def retry_wait(state: RetryCallState) -> float:
     exc = state.outcome.exception() if state.outcome else None
     response = getattr(exc, "response", None)
     server_says = retry_after_seconds(getattr(response, "headers", None))
@@ -132,13 +132,47 @@ class _Writer:
         self._thread.join()
 
 
+async def complete(
+    client: openai.AsyncOpenAI,
+    limiter: RateLimiter,
+    body: dict[str, Any],
+    usage: dict[str, int],
+) -> str | None:
+    """POST /chat/completions; the reply's content, with its token counts added to `usage`.
+
+    The client's documented raw form of the request: the same as `chat.completions.create`,
+    minus the per-call conversion of typed params and of the reply into models, which was
+    ~40% of our CPU at 256 requests in flight."""
+    try:
+        response = await client.post("/chat/completions", body=body, cast_to=httpx2.Response)
+    except openai.APIStatusError as exc:
+        if exc.status_code == 429:
+            limiter.pause(retry_after_seconds(exc.response.headers) or 1.0)
+        raise
+    limiter.observe(response.headers)
+    try:
+        completion = response.json()
+        reply = completion["choices"][0]["message"]["content"]
+    except (ValueError, KeyError, IndexError, TypeError) as exc:
+        raise SchemaViolation(f"not a chat completion: {type(exc).__name__}") from exc
+    counts = completion.get("usage") or {}
+    usage["prompt"] += int(counts.get("prompt_tokens") or 0)
+    usage["completion"] += int(counts.get("completion_tokens") or 0)
+    usage["cached"] += int((counts.get("prompt_tokens_details") or {}).get("cached_tokens") or 0)
+    return reply
+
+
 class OpenAIScorer:
     def __init__(self, settings: OpenAISettings, api_key: str, base_url: str | None) -> None:
         self.settings = settings
         self.name = f"openai:{settings.model}"
         self._api_key = api_key
         self._base_url = base_url
-        self._prompt = load_prompt().replace("{topics}", ", ".join(settings.topics))
+        self._prompt = (
+            load_prompt()
+            .replace("{topics}", ", ".join(settings.topics))
+            .replace("{rubric}", quality.rubric_lines())
+        )
         self._format = response_format(settings.topics)
         fingerprint = hashlib.sha256(
             (self._prompt + repr(self._format) + str(settings.mask_pii)).encode()
@@ -257,13 +291,14 @@ class OpenAIScorer:
             {"role": "user", "content": self.render(transcript)},
         ]
         estimate = sum(len(m["content"]) for m in messages) // 4 + MAX_COMPLETION_TOKENS
+        reviewed = any(role == AGENT for role, _ in transcript.turns)
         usage = {"prompt": 0, "cached": 0, "completion": 0}
         attempts = 0
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self.settings.max_attempts)
             | stop_after_delay(self.settings.max_seconds_per_conversation),
-            wait=_wait,
-            retry=retry_if_exception(_is_retryable),
+            wait=retry_wait,
+            retry=retry_if_exception(is_retryable),
             reraise=True,
         )
         try:
@@ -272,7 +307,7 @@ class OpenAIScorer:
                     attempts += 1
                     await limiter.acquire(estimate)
                     stats.requests += 1
-                    parsed = await self._call(client, limiter, messages, usage)
+                    parsed = await self._call(client, limiter, messages, usage, reviewed)
         except Exception as exc:  # every failure becomes a failed record, never a lost one
             stats.retries += attempts - 1
             stats.failures += 1
@@ -286,10 +321,8 @@ class OpenAIScorer:
         limiter: RateLimiter,
         messages: list[dict[str, str]],
         usage: dict[str, int],
+        reviewed: bool,
     ) -> dict[str, Any]:
-        # The client's documented raw form of POST /chat/completions: the same request as
-        # `chat.completions.create`, minus the per-call conversion of typed params and of the
-        # reply into models, which was ~40% of our CPU at 256 requests in flight.
         body = {
             "model": self.settings.model,
             "messages": messages,
@@ -297,25 +330,9 @@ class OpenAIScorer:
             "temperature": 0,
             "max_tokens": MAX_COMPLETION_TOKENS,
         }
-        try:
-            response = await client.post("/chat/completions", body=body, cast_to=httpx2.Response)
-        except openai.APIStatusError as exc:
-            if exc.status_code == 429:
-                limiter.pause(retry_after_seconds(exc.response.headers) or 1.0)
-            raise
-        limiter.observe(response.headers)
-        try:
-            completion = response.json()
-            reply = completion["choices"][0]["message"]["content"]
-        except (ValueError, KeyError, IndexError, TypeError) as exc:
-            raise SchemaViolation(f"not a chat completion: {type(exc).__name__}") from exc
-        counts = completion.get("usage") or {}
-        usage["prompt"] += int(counts.get("prompt_tokens") or 0)
-        usage["completion"] += int(counts.get("completion_tokens") or 0)
-        usage["cached"] += int(
-            (counts.get("prompt_tokens_details") or {}).get("cached_tokens") or 0
+        return parse_reply(
+            await complete(client, limiter, body, usage), self.settings.topics, reviewed
         )
-        return parse_reply(reply, self.settings.topics)
 
     def _describe(self, exc: BaseException) -> str:
         if isinstance(exc, openai.APIStatusError):

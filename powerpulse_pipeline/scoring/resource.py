@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 from dagster import ConfigurableResource
 
@@ -11,6 +12,10 @@ from .base import Scorer
 from .offline import OfflineScorer
 from .pricing import parse_prices, price_for
 from .topics import DEFAULT_TOPICS
+
+if TYPE_CHECKING:
+    from ..coaching.openai_coach import OpenAICoach
+    from .openai_scorer import OpenAISettings
 
 
 class ScorerError(RuntimeError):
@@ -46,26 +51,46 @@ class ScorerResource(ConfigurableResource):
             return OfflineScorer()
         # Imported here: the openai client takes half a second to import, paid by every run
         # process and code server otherwise, also when the offline scorer runs.
-        from .openai_scorer import OpenAIScorer, OpenAISettings
+        from .openai_scorer import OpenAIScorer
 
+        return OpenAIScorer(
+            self._openai_settings(),
+            api_key=self._api_key(),
+            base_url=os.environ.get("OPENAI_BASE_URL") or None,
+        )
+
+    def build_coach(self) -> OpenAICoach | None:
+        """The LLM coach when the scorer is the LLM; None: the offline coach."""
+        if self.resolved_mode() == "offline":
+            return None
+        from ..coaching.openai_coach import OpenAICoach
+
+        return OpenAICoach(
+            self._openai_settings(),
+            api_key=self._api_key(),
+            base_url=os.environ.get("OPENAI_BASE_URL") or None,
+        )
+
+    def _api_key(self) -> str:
         api_key = os.environ.get("OPENAI_API_KEY", "")
         if not api_key:
             raise ScorerError(
                 "POWERPULSE_SCORER=openai needs OPENAI_API_KEY (any non-empty value for a "
                 "local OpenAI-compatible server without auth)"
             )
-        return OpenAIScorer(
-            OpenAISettings(
-                model=self.model,
-                concurrency=self.concurrency,
-                topics=tuple(self.topics) or DEFAULT_TOPICS,
-                mask_pii=self.mask_pii,
-                rpm=self.rpm,
-                tpm=self.tpm,
-                timeout_seconds=self.timeout_seconds,
-                max_attempts=self.max_attempts,
-                price=price_for(self.model, parse_prices(self.prices_json)),
-            ),
-            api_key=api_key,
-            base_url=os.environ.get("OPENAI_BASE_URL") or None,
+        return api_key
+
+    def _openai_settings(self) -> OpenAISettings:
+        from .openai_scorer import OpenAISettings
+
+        return OpenAISettings(
+            model=self.model,
+            concurrency=self.concurrency,
+            topics=tuple(self.topics) or DEFAULT_TOPICS,
+            mask_pii=self.mask_pii,
+            rpm=self.rpm,
+            tpm=self.tpm,
+            timeout_seconds=self.timeout_seconds,
+            max_attempts=self.max_attempts,
+            price=price_for(self.model, parse_prices(self.prices_json)),
         )

@@ -17,6 +17,19 @@ class Dimension:
     time_grain: bool = False
     unnests_topics: bool = False  # one row per topic of a conversation
     skip_null: bool = False  # conversations without a value are left out of the breakdown
+    rows: str = ""  # a condition on the conversations a breakdown by it counts
+
+
+# The conversations per-agent figures count (agent_metrics, agent_coaching, every breakdown by
+# agent): answered by a known agent who is not in POWERPULSE_EXCLUDED_AGENTS. Excluded agents'
+# conversations still count everywhere else.
+def agent_rows(table: str = "") -> str:
+    """That condition, its columns qualified by `table` (e.g. "c") when given."""
+    prefix = f"{table}." if table else ""
+    return f"{prefix}agent_name IS NOT NULL AND {prefix}agent_excluded IS NOT TRUE"
+
+
+AGENT_ROWS = agent_rows()
 
 
 DIMENSIONS: tuple[Dimension, ...] = (
@@ -60,7 +73,12 @@ DIMENSIONS: tuple[Dimension, ...] = (
         ("hourly",),
     ),
     Dimension(
-        "agent", "agent_name", "agent (first human to answer)", ("agent", "agents"), skip_null=True
+        "agent",
+        "agent_name",
+        "agent (first human to answer)",
+        ("agent", "agents"),
+        skip_null=True,
+        rows=AGENT_ROWS,
     ),
     Dimension("topic", "topic", "topic", ("topic", "topics"), unnests_topics=True),
     Dimension("language", "language", "language", ("language", "languages"), skip_null=True),

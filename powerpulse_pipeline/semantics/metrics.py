@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from ..scoring import quality
+
 Unit = Literal["count", "pct", "minutes", "score", "usd"]
 
 _SCORED = "score_status = 'scored'"
@@ -304,6 +306,48 @@ METRICS: tuple[Metric, ...] = (
         required=True,
     ),
     Metric(
+        "reviewed_conversations",
+        "count(*) FILTER (WHERE qa_score IS NOT NULL)::BIGINT",
+        "BIGINT",
+        "with a quality review (scored, answered, and scored since the review existed)",
+        "Reviewed conversations",
+        "count",
+        ("reviewed conversations", "reviewed chats", "quality reviews"),
+        required=True,
+    ),
+    Metric(
+        "qa_score",
+        "avg(qa_score)",
+        "DOUBLE",
+        "mean quality score (0-100) of the reviewed conversations",
+        "Quality score",
+        "pct",
+        (
+            "quality score",
+            "qa score",
+            "quality",
+            "iqs",
+            "internal quality score",
+            "review score",
+            "agent quality",
+        ),
+        better="higher",
+    ),
+    *(
+        Metric(
+            f"qa_{c.name}_pct",
+            f"100.0 * count(*) FILTER (WHERE qa_{c.name}) / nullif(count(qa_{c.name}), 0)",
+            "DOUBLE",
+            f"100 x reviews passing {c.label.lower()} / reviews where it applies",
+            f"{c.label} passed",
+            "pct",
+            (f"{c.label.lower()} rate", f"{c.label.lower()} pass rate", f"{c.label.lower()} score"),
+            better="higher",
+            in_daily=False,
+        )
+        for c in quality.CATEGORIES
+    ),
+    Metric(
         "dissatisfied_pct",
         _pct("satisfaction <= 2"),
         "DOUBLE",
@@ -350,6 +394,9 @@ AGENT_METRIC_NAMES = (
     "csat_pct",
     "fcr_pct",
     "avg_satisfaction",
+    "reviewed_conversations",
+    "qa_score",
+    *(f"qa_{name}_pct" for name in quality.NAMES),
 )
 
 

@@ -136,6 +136,8 @@ def where(query: SemanticQuery, start: date | None = None, end: date | None = No
     if dimension and dimension.skip_null:
         # a breakdown by agent leaves out conversations no agent answered, as agent_metrics does
         conditions.append(f"{dimension.sql} IS NOT NULL")
+    if dimension and dimension.rows:
+        conditions.append(dimension.rows)
     return ("WHERE " + " AND ".join(f"({c})" for c in conditions)) if conditions else ""
 
 

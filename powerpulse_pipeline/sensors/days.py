@@ -12,7 +12,9 @@ import json
 import time
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from pathlib import Path
 
+import duckdb
 from dagster import (
     AssetKey,
     AssetRecordsFilter,
@@ -28,6 +30,8 @@ from dagster import (
     sensor,
 )
 
+from ..settings import Settings, agent_key
+from ..warehouse.sessions import AGENT_KEY
 from ..warehouse.tables import RAW_MESSAGES
 from . import rerequest
 from .inbox import PARTITION_RANGE_END, PARTITION_RANGE_START
@@ -52,10 +56,16 @@ class Owed:
     attempts: int = 0
 
 
+# What the per-agent tables of a warehouse built before agent settings existed were built with.
+NO_AGENT_SETTINGS: dict[str, list[str]] = {"aliases": [], "excluded": []}
+
+
 @dataclass
 class DaysCursor:
     after: int | None = None  # storage id of the last raw_messages materialization read
     owed: dict[str, Owed] = field(default_factory=dict)
+    # The agent aliases and exclusions the stored days were built with (Settings.agent_fingerprint)
+    agents: dict[str, list[str]] = field(default_factory=lambda: dict(NO_AGENT_SETTINGS))
 
     def dump(self) -> str:
         return json.dumps(
@@ -64,6 +74,7 @@ class DaysCursor:
                 "owed": {
                     d: [o.touched_at, o.requested_at, o.attempts] for d, o in self.owed.items()
                 },
+                "agents": self.agents,
             },
             separators=(",", ":"),
         )
@@ -79,9 +90,36 @@ class DaysCursor:
             owed = {
                 str(d): Owed(float(t), float(r), int(a)) for d, (t, r, a) in data["owed"].items()
             }
-            return cls(after=data.get("after"), owed=owed)
+            agents = data.get("agents") or NO_AGENT_SETTINGS
+            return cls(after=data.get("after"), owed=owed, agents=agents)
         except (ValueError, KeyError, TypeError, AttributeError):
             return cls()
+
+
+def _agent_names_changed(old: dict[str, list[str]], new: dict[str, list[str]]) -> set[str]:
+    """agent_key of the stored names whose days a change of aliases or exclusions rebuilds."""
+    before = dict(pair.split("=", 1) for pair in old.get("aliases", []))
+    after = dict(pair.split("=", 1) for pair in new.get("aliases", []))
+    names = {
+        agent_key(before.get(alias, alias))
+        for alias in before.keys() | after.keys()
+        if before.get(alias) != after.get(alias)
+    }
+    return names | (set(old.get("excluded", [])) ^ set(new.get("excluded", [])))
+
+
+def days_with_agents(published: Path, names: set[str]) -> set[str]:
+    """Days of the analysts' copy with a message from one of these agents. Read-only on the
+    copy, which no run holds; raises duckdb.Error when an analyst holds it read-write."""
+    if not names or not published.exists():
+        return set()
+    with duckdb.connect(str(published), read_only=True) as conn:
+        rows = conn.execute(
+            f"SELECT DISTINCT day::VARCHAR FROM messages "
+            f"WHERE list_contains($names, {AGENT_KEY.format('agent_name')})",
+            {"names": sorted(names)},
+        ).fetchall()
+    return {day for (day,) in rows}
 
 
 def _newly_touched(instance: DagsterInstance, cursor: DaysCursor) -> set[str]:
@@ -150,7 +188,10 @@ def _days_with_active_runs(instance: DagsterInstance, job_name: str) -> set[str]
 
 
 def build_days_sensor(
-    daily: DailyPartitionsDefinition, job: JobDefinition, final_asset: AssetKey
+    settings: Settings,
+    daily: DailyPartitionsDefinition,
+    job: JobDefinition,
+    final_asset: AssetKey,
 ) -> SensorDefinition:
     @sensor(
         name="touched_days_sensor",
@@ -160,7 +201,8 @@ def build_days_sensor(
         description=(
             "After files are ingested, materializes the daily assets for exactly the days "
             "those files touched: one run per contiguous range of days. A day whose run ends "
-            "without materializing it is requested again."
+            "without materializing it is requested again. A change of POWERPULSE_AGENT_ALIASES "
+            "or POWERPULSE_EXCLUDED_AGENTS rebuilds the days of the agents it changes."
         ),
     )
     def touched_days_sensor(context: SensorEvaluationContext) -> SensorResult:
@@ -169,7 +211,25 @@ def build_days_sensor(
         now = time.time()
         first, last = daily.get_first_partition_key(), daily.get_last_partition_key() or ""
         out_of_range = 0
-        for day in _newly_touched(instance, cursor):
+        touched = _newly_touched(instance, cursor)
+        wanted_agents = settings.agent_fingerprint
+        if cursor.agents != wanted_agents:
+            names = _agent_names_changed(cursor.agents, wanted_agents)
+            try:
+                rebuilt = days_with_agents(settings.duckdb_path, names)
+            except duckdb.Error as exc:
+                # Tried again next tick; the old fingerprint stays until the days are known.
+                context.log.warning(
+                    f"agent settings changed, but the days to rebuild cannot be read yet: {exc}"
+                )
+            else:
+                cursor.agents = wanted_agents
+                touched |= rebuilt
+                context.log.info(
+                    f"agent aliases or exclusions changed: rebuilding {len(rebuilt)} days of "
+                    f"{len(names)} agent names"
+                )
+        for day in touched:
             if not first <= day <= last:
                 out_of_range += 1
                 continue

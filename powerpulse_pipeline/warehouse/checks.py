@@ -13,6 +13,8 @@ import duckdb
 from dagster import AssetCheckResult, AssetCheckSeverity, AssetCheckSpec, MetadataValue
 
 from ..markdown import markdown_table
+from ..scoring import quality
+from ..semantics.dimensions import AGENT_ROWS
 
 
 @dataclass(frozen=True)
@@ -156,11 +158,11 @@ TOPIC_METRICS_CHECKS = (
 AGENT_METRICS_CHECKS = (
     Check(
         "consistent_with_conversations",
-        "Each day's agent rows add up to the conversations with a known agent.",
+        "Each day's agent rows add up to the conversations with a known, not excluded agent.",
         "SELECT coalesce(a.day, c.day) AS day, a.n AS in_agent_metrics, c.n AS in_conversations "
         "FROM (SELECT day, sum(conversations) AS n FROM agent_metrics WHERE day BETWEEN ? AND ? "
         "GROUP BY day) a FULL JOIN (SELECT day, count(*) AS n FROM conversations "
-        "WHERE day BETWEEN ? AND ? AND agent_name IS NOT NULL GROUP BY day) c USING (day) "
+        f"WHERE day BETWEEN ? AND ? AND {AGENT_ROWS} GROUP BY day) c USING (day) "
         "WHERE a.n IS DISTINCT FROM c.n",
     ),
 )
@@ -172,4 +174,41 @@ VALID_SCORES = Check(
     "SELECT content_hash, scorer, satisfaction, sentiment FROM score_cache "
     "WHERE status = 'scored' AND (satisfaction NOT BETWEEN 1 AND 5 "
     "OR sentiment NOT BETWEEN -1 AND 1 OR resolved IS NULL OR topics IS NULL OR len(topics) = 0)",
+)
+
+_VERDICT = (
+    "CASE p.category "
+    + " ".join(f"WHEN '{name}' THEN c.qa_{name}" for name in quality.NAMES)
+    + " END"
+)
+
+AGENT_COACHING_CHECKS = (
+    Check(
+        "points_backed_by_evidence",
+        "Every conversation cited for a strength passed its category and every one cited for an "
+        "improvement failed it; each is the agent's own, from that period; no point uncited.",
+        "WITH points AS ("
+        " SELECT period, period_start, period_end, agent_name, true AS passed,"
+        "  unnest(strength_categories) AS category, unnest(strength_examples) AS examples"
+        " FROM agent_coaching WHERE period_end >= ? AND period_start <= ?"
+        " UNION ALL"
+        " SELECT period, period_start, period_end, agent_name, false,"
+        "  unnest(improvement_categories), unnest(improvement_examples)"
+        " FROM agent_coaching WHERE period_end >= ? AND period_start <= ?),"
+        " cited AS (SELECT *, unnest(CASE WHEN len(examples) = 0 THEN [NULL] ELSE examples END)"
+        "  AS conversation_id FROM points)"
+        " SELECT p.period, p.period_start, p.agent_name, p.category, p.passed AS strength,"
+        "  p.conversation_id FROM cited p LEFT JOIN conversations c USING (conversation_id)"
+        " WHERE c.conversation_id IS NULL OR c.agent_name <> p.agent_name"
+        " OR c.day NOT BETWEEN p.period_start AND p.period_end"
+        f" OR {_VERDICT} IS DISTINCT FROM p.passed",
+    ),
+    Check(
+        "one_to_six_points",
+        "Each agent period has 0-3 strengths and 0-3 improvements, at least one point in all.",
+        "SELECT period, period_start, agent_name, len(strengths) AS strengths, "
+        "len(improvements) AS improvements FROM agent_coaching "
+        "WHERE period_end >= ? AND period_start <= ? AND (len(strengths) > 3 "
+        "OR len(improvements) > 3 OR len(strengths) + len(improvements) = 0)",
+    ),
 )

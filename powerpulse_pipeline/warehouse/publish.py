@@ -19,7 +19,7 @@ import duckdb
 
 from .schema import ANALYST_MACROS_AND_VIEWS
 
-# Tables analysts read; raw_messages and score_cache are the pipeline's own.
+# Tables analysts read; raw_messages, score_cache and coaching_cache are the pipeline's own.
 PUBLISHED_TABLES = (
     "ingested_files",
     "messages",
@@ -27,6 +27,7 @@ PUBLISHED_TABLES = (
     "daily_metrics",
     "topic_metrics",
     "agent_metrics",
+    "agent_coaching",
 )
 
 # The oldest storage format that DuckDB 1.x clients (the 1.x CLI, BI drivers) still read.

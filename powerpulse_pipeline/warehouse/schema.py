@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import duckdb
 
+from ..semantics.dimensions import AGENT_ROWS
 from ..semantics.metrics import AGENT_METRIC_NAMES, TOPIC_METRIC_NAMES, aggregates
 from .tables import ALL_TABLES
 
@@ -22,7 +23,8 @@ TOPIC_SOURCE = """
     WHERE score_status = 'scored'
 """
 
-# Per agent: the first human agent who answered owns the conversation.
+# Per agent: the first human agent who answered owns the conversation; excluded agents
+# (managers, test accounts) are left out.
 AGENT_AGGREGATES = aggregates(AGENT_METRIC_NAMES)
 
 RANGE_FILTER = "day BETWEEN CAST(start_day AS DATE) AND CAST(end_day AS DATE)"
@@ -36,7 +38,7 @@ CREATE OR REPLACE MACRO topic_metrics_between(start_day, end_day) AS TABLE
 AGENT_RANGE_MACRO = f"""
 CREATE OR REPLACE MACRO agent_metrics_between(start_day, end_day) AS TABLE
     SELECT agent_name, {AGENT_AGGREGATES} FROM conversations
-    WHERE agent_name IS NOT NULL AND {RANGE_FILTER}
+    WHERE {AGENT_ROWS} AND {RANGE_FILTER}
     GROUP BY agent_name ORDER BY conversations DESC
 """
 

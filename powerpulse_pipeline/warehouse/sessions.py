@@ -33,6 +33,9 @@ CONVERSATION_ID = """
 
 SPANS = "session_spans"
 
+# settings.agent_key in SQL: case and runs of spaces do not matter.
+AGENT_KEY = "lower(trim(regexp_replace({}, '\\s+', ' ', 'g')))"
+
 
 def gap_microseconds(gap: timedelta) -> int:
     return gap // timedelta(microseconds=1)
@@ -93,7 +96,10 @@ def sessionized(
     )
     SELECT
         {CONVERSATION_ID} AS conversation_id,
-        m.* EXCLUDE (segment),
+        m.* EXCLUDE (segment, agent_name),
+        -- POWERPULSE_AGENT_ALIASES: one person, one name, before anything is stored
+        coalesce($alias_names[list_position($alias_keys, {AGENT_KEY.format("m.agent_name")})],
+            m.agent_name) AS agent_name,
         (s.first_customer_at AT TIME ZONE $zone)::DATE AS day,
         m.sender_role = 'agent' AND (m.marked_bot OR coalesce(
             len(list_filter($patterns, lambda p: contains(lower(m.text), p))) > 0, false))
@@ -104,6 +110,8 @@ def sessionized(
         "gap_us": gap_microseconds(settings.session_gap),
         "zone": settings.timezone,
         "patterns": [p.lower() for p in settings.autoresponse_patterns if p],
+        "alias_keys": [alias for alias, _ in settings.agent_aliases],
+        "alias_names": [name for _, name in settings.agent_aliases],
     }
 
 

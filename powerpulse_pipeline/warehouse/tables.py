@@ -8,7 +8,9 @@ from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
+from ..scoring import quality
 from ..semantics.metrics import AGENT_METRIC_NAMES
+from ..semantics.metrics import BY_NAME as METRIC_SPECS
 from ..semantics.metrics import DAILY_METRICS as DAILY_METRIC_SPECS
 
 if TYPE_CHECKING:
@@ -26,6 +28,7 @@ _ARROW: dict[str, pa.DataType] = {
     "TIMESTAMPTZ": UTC_TS,
     "VARCHAR[]": pa.list_(pa.string()),
     "DATE[]": pa.list_(pa.date32()),
+    "VARCHAR[][]": pa.list_(pa.list_(pa.string())),
 }
 
 
@@ -166,14 +169,25 @@ _SCORE = (
     _c("summary", "VARCHAR", "one-line summary"),
 )
 
+# The quality review (DESIGN.md section 10, scoring/quality.py): NULL is not applicable, or
+# not reviewed (no human reply, or scored before the review existed).
+_REVIEW = (
+    *(
+        _c(column, "BOOLEAN", f"quality review: {category.meaning}")
+        for column, category in zip(quality.COLUMNS, quality.CATEGORIES, strict=True)
+    ),
+    _c("coaching_note", "VARCHAR", "one actionable sentence for the agent, or NULL"),
+)
+
 SCORE_CACHE = Table(
     "score_cache",
     (
         _CONTENT_HASH,
-        _c("scorer", "VARCHAR", "e.g. openai:gpt-4o-mini or offline:2", True),
+        _c("scorer", "VARCHAR", "e.g. openai:gpt-4o-mini or offline:3", True),
         _c("scorer_version", "VARCHAR", "rules or prompt version", True),
         _c("status", "VARCHAR", "scored | failed", True),
         *_SCORE,
+        *_REVIEW,
         _c("error", "VARCHAR", "why scoring failed"),
         _c("prompt_tokens", "INTEGER", "tokens sent"),
         _c("completion_tokens", "INTEGER", "tokens received"),
@@ -189,7 +203,18 @@ CONVERSATIONS = Table(
     (
         *_FACTS,
         *_SCORE,
-        _c("scorer", "VARCHAR", "e.g. openai:gpt-4o-mini or offline:2"),
+        *_REVIEW,
+        _c(
+            "qa_score",
+            "DOUBLE",
+            "100 x review categories passed / applicable; NULL when none applies or not reviewed",
+        ),
+        _c("scorer", "VARCHAR", "e.g. openai:gpt-4o-mini or offline:3"),
+        _c(
+            "scorer_version",
+            "VARCHAR",
+            "rules or prompt version of the score; an older one is kept until re-scored",
+        ),
         _c("score_status", "VARCHAR", "scored | failed (failed ones are retried next run)", True),
         _c("score_error", "VARCHAR", "why scoring failed"),
         _CONTENT_HASH,
@@ -204,6 +229,12 @@ CONVERSATIONS = Table(
             "DOUBLE",
             "estimated USD its content's score cost (0 offline); a content shared by several "
             "conversations was paid once, and counts once in scoring_cost_usd",
+        ),
+        _c(
+            "agent_excluded",
+            "BOOLEAN",
+            "its agent is in POWERPULSE_EXCLUDED_AGENTS: left out of per-agent figures and "
+            "coaching, still counted in the daily ones",
         ),
     ),
 )
@@ -233,7 +264,6 @@ TOPIC_METRICS = Table(
     ),
 )
 
-_SAME = {c.name: c for c in METRIC_COLUMNS}
 
 AGENT_METRICS = Table(
     "agent_metrics",
@@ -241,8 +271,66 @@ AGENT_METRICS = Table(
         _DAY,
         _c("agent_name", "VARCHAR", "first human agent who answered", True),
         _c("conversations", "BIGINT", "conversations this agent answered first", True),
-        *(_SAME[name] for name in AGENT_METRIC_NAMES if name != "conversations"),
+        *(
+            Column(m.name, m.type, m.description, m.required)
+            for m in (METRIC_SPECS[name] for name in AGENT_METRIC_NAMES)
+            if m.name != "conversations"
+        ),
     ),
+)
+
+AGENT_COACHING = Table(
+    "agent_coaching",
+    (
+        _c("period", "VARCHAR", "week (ISO, Monday first) | month", True),
+        _c("period_start", "DATE", "first day of the period", True),
+        _c("period_end", "DATE", "last day of the period (inclusive)", True),
+        _c("agent_name", "VARCHAR", "the agent (after POWERPULSE_AGENT_ALIASES)", True),
+        _c("conversations", "BIGINT", "conversations this agent answered first", True),
+        _c("reviewed_conversations", "BIGINT", "of which with a quality review", True),
+        _c("qa_score", "DOUBLE", "mean quality score of the reviewed conversations"),
+        _c("strengths", "VARCHAR[]", "0-3 things the agent does well", True),
+        _c("improvements", "VARCHAR[]", "0-3 things to do differently (at least one point)", True),
+        _c("strength_categories", "VARCHAR[]", "the review category of each strength", True),
+        _c("improvement_categories", "VARCHAR[]", "the category of each improvement", True),
+        _c(
+            "strength_examples",
+            "VARCHAR[][]",
+            "per strength, conversations of the agent in the period that passed its category",
+            True,
+        ),
+        _c(
+            "improvement_examples",
+            "VARCHAR[][]",
+            "per improvement, conversations of the agent in the period that failed its category",
+            True,
+        ),
+        _c(
+            "example_conversation_ids",
+            "VARCHAR[]",
+            "every conversation cited, strengths' and improvements' together",
+            True,
+        ),
+        _c("generated_by", "VARCHAR", "the coach: offline:<version> or openai:<model>", True),
+        _c("generated_at", "TIMESTAMPTZ", "when", True),
+    ),
+    primary_key=("period", "period_start", "agent_name"),
+)
+
+# What an LLM coach wrote, keyed by everything it was shown, so an unchanged period is never
+# asked again (the pipeline's own, like score_cache).
+COACHING_CACHE = Table(
+    "coaching_cache",
+    (
+        _c("input_hash", "VARCHAR", "sha256 of the request: prompt, model, reviews", True),
+        _c("coach", "VARCHAR", "openai:<model>", True),
+        _c("points", "VARCHAR", "the checked points as JSON", True),
+        _c("prompt_tokens", "INTEGER", "tokens sent"),
+        _c("completion_tokens", "INTEGER", "tokens received"),
+        _c("cost_usd", "DOUBLE", "estimated cost"),
+        _c("created_at", "TIMESTAMPTZ", "when", True),
+    ),
+    primary_key=("input_hash", "coach"),
 )
 
 ALL_TABLES = (
@@ -255,5 +343,7 @@ ALL_TABLES = (
     DAILY_METRICS,
     TOPIC_METRICS,
     AGENT_METRICS,
+    AGENT_COACHING,
+    COACHING_CACHE,
 )
 TABLES = {table.name: table for table in ALL_TABLES}

@@ -1,0 +1,1 @@
+"""Per-agent coaching from the quality reviews: points backed by the agent's conversations."""
