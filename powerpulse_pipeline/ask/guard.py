@@ -16,6 +16,7 @@ ALLOWED_TABLE_MACROS = frozenset(
         "metrics_between",
         "topic_metrics_between",
         "agent_metrics_between",
+        "coaching_between",
         "conversations_between",
         "topic_conversations",
         "agent_conversations",

@@ -7,8 +7,6 @@ the points come from the offline coach (rules over the counts) or, with a key, f
 call per agent and period over its reviews, cached by everything the call was shown.
 """
 
-from __future__ import annotations
-
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -186,7 +184,7 @@ def read_agent_periods(
 
 def _llm_points(
     conn_factory: Callable[[], Any],
-    coach: OpenAICoach,
+    coach: "OpenAICoach",
     agents: list[AgentPeriod],
     written: CoachingWritten,
     log: Callable[[str], None],
@@ -275,7 +273,7 @@ def _row(agent: AgentPeriod, points: list[Point], coach: str, now: datetime) -> 
 
 def write_agent_coaching(
     conn_factory: Callable[[], Any],
-    coach: OpenAICoach | None,
+    coach: "OpenAICoach | None",
     first_day: date,
     last_day: date,
     log: Callable[[str], None] = print,

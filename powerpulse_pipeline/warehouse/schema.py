@@ -42,6 +42,15 @@ CREATE OR REPLACE MACRO agent_metrics_between(start_day, end_day) AS TABLE
     GROUP BY agent_name ORDER BY conversations DESC
 """
 
+# Coaching of the weeks and months that overlap a range, newest first (agent_coaching holds
+# no excluded agent).
+COACHING_RANGE_MACRO = """
+CREATE OR REPLACE MACRO coaching_between(start_day, end_day) AS TABLE
+    SELECT * FROM agent_coaching
+    WHERE period_end >= CAST(start_day AS DATE) AND period_start <= CAST(end_day AS DATE)
+    ORDER BY period_start DESC, period, agent_name
+"""
+
 # Drill-down: from any figure to the conversations behind it, and to their messages.
 DRILLDOWN_MACROS = (
     f"""CREATE OR REPLACE MACRO conversations_between(start_day, end_day) AS TABLE
@@ -83,6 +92,7 @@ ANALYST_MACROS_AND_VIEWS = (
     MONTHLY_VIEW,
     TOPIC_RANGE_MACRO,
     AGENT_RANGE_MACRO,
+    COACHING_RANGE_MACRO,
     *DRILLDOWN_MACROS,
 )
 
