@@ -105,8 +105,8 @@ _REVIEWS = f"""
     FROM per_conversation v JOIN coaching_rows r
         USING (period, period_start, agent_name, conversation_id)
     QUALIFY row_number() OVER (
-        PARTITION BY period, period_start, agent_name
-        ORDER BY len(coalesce(failed, [])) DESC, day DESC, conversation_id) <= {MAX_REVIEWS}
+        PARTITION BY v.period, v.period_start, v.agent_name
+        ORDER BY len(coalesce(v.failed, [])) DESC, v.day DESC, v.conversation_id) <= {MAX_REVIEWS}
 """
 
 
