@@ -41,6 +41,7 @@ class FakeState:
     keep_bodies: bool = True
     # The reply's content for a request, in place of a score (the ask tests' model replies).
     content_for: Callable[[dict[str, Any]], str] | None = None
+    schemas: Counter[str] = field(default_factory=Counter)  # requests per response schema
 
 
 def _score_for(text: str) -> dict[str, Any]:
@@ -66,6 +67,23 @@ def _score_for(text: str) -> dict[str, Any]:
         "qa_tone": "fail" if "whatever" in agent else "pass",
         "coaching_note": "" if "anything else" in agent else "Offer more help before closing.",
     }
+
+
+def coaching_for(request: dict[str, Any]) -> dict[str, Any]:
+    """An agent-period coach's answer from what it was shown: the most failed category is the
+    improvement, the most passed the strength, each citing reviews that show it."""
+    shown = json.loads(request["messages"][-1]["content"])
+    counts = shown["categories"]
+    points: dict[str, list[dict[str, Any]]] = {"strengths": [], "improvements": []}
+    for key, side in (("improvements", "failed"), ("strengths", "passed")):
+        ranked = sorted((-n[side], c) for c, n in counts.items() if n[side])
+        if ranked:
+            category = ranked[0][1]
+            refs = [r["ref"] for r in shown["reviews"] if category in r[side]][:2]
+            points[key].append(
+                {"category": category, "point": f"{side} {category} most", "examples": refs}
+            )
+    return points
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -105,6 +123,8 @@ class _Handler(BaseHTTPRequestHandler):
                 state.bodies.append(body)
             state.auth_headers.add(self.headers.get("authorization", ""))
             state.attempts[user_text] += 1
+            schema = (request.get("response_format") or {}).get("json_schema") or {}
+            state.schemas[schema.get("name", "")] += 1
             attempt = state.attempts[user_text]
             limited = False
             limit_headers: dict[str, str] = {}
@@ -167,11 +187,12 @@ class _Handler(BaseHTTPRequestHandler):
                 },
             )
         else:
-            content = (
-                state.content_for(request)
-                if state.content_for
-                else json.dumps(_score_for(user_text))
-            )
+            if state.content_for:
+                content = state.content_for(request)
+            elif schema.get("name") == "agent_coaching":
+                content = json.dumps(coaching_for(request))
+            else:
+                content = json.dumps(_score_for(user_text))
             if fault == "nonjson":
                 content = "Sure! The customer seems happy."
             elif fault == "badschema":

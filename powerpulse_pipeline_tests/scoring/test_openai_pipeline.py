@@ -49,9 +49,19 @@ def test_dropped_files_are_scored_by_the_openai_endpoint_with_cost_per_day(
     assert query("SELECT DISTINCT scorer, score_status FROM conversations") == [
         ("openai:gpt-4o-mini", "scored")
     ]
+    # one scoring request per distinct content, one coaching request per agent and period
     assert (
-        openai_env.requests == query("SELECT count(DISTINCT content_hash) FROM conversations")[0][0]
+        openai_env.schemas["conversation_score"]
+        == query("SELECT count(DISTINCT content_hash) FROM conversations")[0][0]
     )
+    assert (
+        openai_env.schemas["agent_coaching"]
+        == query("SELECT count(*) FROM agent_coaching WHERE generated_by = 'openai:gpt-4o-mini'")[
+            0
+        ][0]
+    )
+    assert query("SELECT count(*) FROM agent_coaching")[0][0] > 0
+    assert openai_env.requests == sum(openai_env.schemas.values())
     # metrics follow the endpoint's answers: satisfaction 5 iff the customer thanked
     happy = query("SELECT count(*) FROM conversations WHERE satisfaction = 5")[0][0]
     csat = query(
@@ -69,6 +79,12 @@ def test_dropped_files_are_scored_by_the_openai_endpoint_with_cost_per_day(
         query("SELECT sum(cost_usd) FROM score_cache", work=True)[0][0]
     )
     assert coverage["cost_usd"] > 0
+
+    # The coaching calls have their own request, retry and cost figures in each run.
+    coaching = next(iter(day_metadata(instance, "agent_coaching").values()))
+    assert coaching["coach"].value == "openai:gpt-4o-mini"
+    assert coaching["run_requests"].value > 0 and coaching["run_cost_usd"].value > 0
+    assert coaching["run_retries"].value == 0 and coaching["run_fallbacks"].value == 0
 
     per_day = day_metadata(instance, "score_cache")
     day = query("SELECT min(day) FROM conversations")[0][0].isoformat()
