@@ -318,3 +318,400 @@ LANGUAGE_HINTS: dict[str, frozenset[str]] = {
 }
 # Letters that only some of these languages use; each hit counts like two function words.
 LANGUAGE_LETTERS: dict[str, str] = {"es": "ñ¿¡", "de": "ßäöü", "fr": "œ", "pt": "ãõ"}
+
+
+# --- The quality review (offline_quality.py) -------------------------------------------------
+# Read only by the review, so nothing above changes a score. Each English list is matched with
+# the detected language's list on top, as above; phrases are whole tokens as the tokenizer writes
+# them ("i'm", "don't" and "s'il" are one token, "calmez-vous" is two).
+
+# How an agent's first reply opens. Matched at the very start of the reply's text (after
+# punctuation, emoji and a name in the vocative), never inside a sentence, so these are written
+# as text: "bem-vindo" keeps its hyphen. Bare "thanks" is left out: "Thanks! I've refunded it"
+# thanks for what the customer sent, it does not welcome them.
+EN_AGENT_GREETING = frozenset(
+    {
+        "hi", "hii", "hiya", "hello", "hey", "heya", "howdy", "g'day", "good morning",
+        "good afternoon", "good evening", "good day", "dear", "welcome", "greetings", "👋",
+        "thanks for contacting", "thank you for contacting", "thanks for reaching out",
+        "thank you for reaching out", "thanks for getting in touch",
+        "thank you for getting in touch", "thanks for your message", "thank you for your message",
+        "thanks for the message", "thank you for the message", "thanks for messaging",
+        "thank you for messaging", "thanks for writing", "thank you for writing",
+        "thank you for your inquiry", "thank you for your enquiry",
+    }
+)  # fmt: skip
+# Bare "buenas" is left out: "Buenas noticias" (good news) opens many replies.
+OTHER_AGENT_GREETING: dict[str, frozenset[str]] = {
+    "es": frozenset(
+        {"hola", "buenos días", "buen día", "buenas tardes", "buenas noches", "estimado",
+         "estimada", "estimados", "bienvenido", "bienvenida", "saludos", "gracias por contactarnos",
+         "gracias por escribirnos", "gracias por comunicarte", "gracias por comunicarse",
+         "gracias por tu mensaje", "gracias por su mensaje"}
+    ),
+    "de": frozenset(
+        {"hallo", "guten tag", "guten morgen", "guten abend", "moin", "servus", "grüß gott",
+         "grüß dich", "grüezi", "liebe", "lieber", "sehr geehrte", "sehr geehrter",
+         "herzlich willkommen", "willkommen", "danke für ihre nachricht",
+         "danke für deine nachricht", "vielen dank für ihre nachricht",
+         "vielen dank für deine nachricht", "vielen dank für ihre anfrage"}
+    ),
+    "fr": frozenset(
+        {"bonjour", "bonsoir", "salut", "cher", "chère", "bienvenue",
+         "merci de nous avoir contactés", "merci de nous avoir contacté",
+         "merci pour votre message", "merci de votre message"}
+    ),
+    "pt": frozenset(
+        {"olá", "ola", "oi", "bom dia", "boa tarde", "boa noite", "prezado", "prezada",
+         "prezados", "caro", "cara", "bem-vindo", "bem-vinda", "obrigado pelo contato",
+         "obrigada pelo contato", "obrigado por entrar em contato",
+         "obrigada por entrar em contato", "obrigado pela mensagem", "obrigada pela mensagem"}
+    ),
+    "it": frozenset(
+        {"ciao", "salve", "buongiorno", "buonasera", "buon pomeriggio", "gentile",
+         "gentilissimo", "gentilissima", "caro", "cara", "benvenuto", "benvenuta",
+         "grazie per averci contattato", "grazie per il messaggio"}
+    ),
+    "nl": frozenset(
+        {"hallo", "hoi", "goedemorgen", "goedemiddag", "goedenavond", "goedendag", "beste",
+         "geachte", "welkom", "bedankt voor je bericht", "bedankt voor uw bericht"}
+    ),
+}  # fmt: skip
+
+# How an agent's last reply closes: more help offered, thanks, or goodbye. "let us know" only
+# with "if": "let us know your account number" asks for something, it does not close.
+EN_AGENT_CLOSING = frozenset(
+    {
+        "anything else", "anything more", "something else", "is there anything",
+        "happy to help", "glad to help", "happy to assist", "glad to assist", "glad i could help",
+        "happy i could help", "here to help", "let us know if", "let me know if",
+        "let us know should", "let me know should", "feel free to", "don't hesitate",
+        "do not hesitate", "reach out if", "reach out again", "contact us again",
+        "get back to us if", "thanks", "thank", "thx", "many thanks", "appreciate",
+        "cheers", "regards", "kind regards", "best regards", "best wishes", "have a nice",
+        "have a great", "have a good", "have a lovely", "have a wonderful", "have a pleasant",
+        "enjoy your", "enjoy the rest", "bye", "goodbye", "good bye", "take care", "talk soon",
+        "see you", "you're welcome", "you are welcome", "my pleasure", "good night",
+    }
+)  # fmt: skip
+# Bare "gerne" is left out: "Gerne, ich habe ... eingetragen" opens an answer ("gladly").
+OTHER_AGENT_CLOSING: dict[str, frozenset[str]] = {
+    "es": frozenset(
+        {"algo más", "alguna otra", "otra consulta", "otra cosa", "gracias", "muchas gracias",
+         "que tenga un buen día", "que tengas un buen día", "buen día", "feliz día",
+         "hasta luego", "hasta pronto", "adiós", "saludos", "un saludo", "atentamente",
+         "a su disposición", "a tu disposición", "no dude en", "no dudes en", "con gusto",
+         "de nada", "un placer"}
+    ),
+    "de": frozenset(
+        {"noch fragen", "weitere fragen", "sonst noch", "noch etwas", "danke", "vielen dank",
+         "herzlichen dank", "danke schön", "dankeschön", "gern geschehen", "melden sie sich gerne",
+         "melden sie sich jederzeit", "jederzeit gerne", "schönen tag", "schönes wochenende",
+         "tschüss", "auf wiedersehen", "auf wiederhören", "bis bald", "viele grüße",
+         "liebe grüße", "freundliche grüße", "freundlichen grüßen", "beste grüße"}
+    ),
+    "fr": frozenset(
+        {"autre chose", "autre question", "merci", "merci beaucoup", "bonne journée",
+         "bonne soirée", "bon week end", "au revoir", "à bientôt", "à votre disposition",
+         "n'hésitez pas", "cordialement", "bien à vous", "avec plaisir", "de rien",
+         "je vous en prie"}
+    ),
+    "pt": frozenset(
+        {"algo mais", "mais alguma coisa", "outra dúvida", "obrigado", "obrigada",
+         "muito obrigado", "muito obrigada", "tenha um bom dia", "tenha um ótimo dia",
+         "até logo", "até mais", "tchau", "abraço", "abraços", "atenciosamente", "à disposição",
+         "não hesite", "disponha", "de nada", "por nada"}
+    ),
+    "it": frozenset(
+        {"qualcos'altro", "altre domande", "grazie", "grazie mille", "buona giornata",
+         "buona serata", "arrivederci", "a presto", "ciao", "cordiali saluti", "distinti saluti",
+         "non esiti", "a disposizione", "prego", "di niente"}
+    ),
+    "nl": frozenset(
+        {"nog vragen", "verder nog", "iets anders", "bedankt", "dank je", "dank u", "dankjewel",
+         "dankuwel", "fijne dag", "prettige dag", "fijn weekend", "tot ziens", "groeten",
+         "vriendelijke groet", "vriendelijke groeten", "graag gedaan", "geen dank"}
+    ),
+}  # fmt: skip
+
+# Understanding and reassurance, beside the apologies (EN_AGENT_APOLOGY) the scorer already reads.
+# Italian and Dutch have no apology list above, so theirs are here.
+EN_AGENT_EMPATHY = frozenset(
+    {
+        "i understand", "we understand", "i can understand", "we can understand",
+        "i completely understand", "i totally understand", "i fully understand",
+        "understand your frustration", "understand your concern", "understandable",
+        "i'm afraid", "i am afraid", "must be frustrating", "must be annoying",
+        "can be frustrating", "i can imagine", "i hear you", "we regret", "my apologies",
+        "sorry to hear", "thanks for your patience", "thank you for your patience",
+        "appreciate your patience", "bear with us", "rest assured", "don't worry",
+        "do not worry", "no need to worry",
+    }
+)  # fmt: skip
+OTHER_AGENT_EMPATHY: dict[str, frozenset[str]] = {
+    "es": frozenset(
+        {"lamento", "sentimos", "entiendo", "comprendo", "entendemos", "comprendemos",
+         "no se preocupe", "no te preocupes", "gracias por su paciencia",
+         "gracias por tu paciencia"}
+    ),
+    "de": frozenset(
+        {"entschuldigen sie", "bedaure", "ich verstehe", "wir verstehen", "verständlich",
+         "keine sorge", "keine sorgen", "danke für ihre geduld", "danke für deine geduld"}
+    ),
+    "fr": frozenset(
+        {"navré", "navrée", "pardon", "je comprends", "nous comprenons", "ne vous inquiétez pas",
+         "merci de votre patience", "merci pour votre patience"}
+    ),
+    "pt": frozenset(
+        {"lamento", "sentimos muito", "entendo", "compreendo", "entendemos", "não se preocupe",
+         "obrigado pela paciência", "obrigada pela paciência"}
+    ),
+    "it": frozenset(
+        {"mi dispiace", "ci dispiace", "scusi", "scusa", "scuse", "ci scusiamo", "capisco",
+         "comprendo", "non si preoccupi", "grazie per la pazienza"}
+    ),
+    "nl": frozenset(
+        {"excuses", "het spijt me", "het spijt ons", "ik begrijp", "wij begrijpen",
+         "we begrijpen", "begrijpelijk", "geen zorgen"}
+    ),
+}  # fmt: skip
+
+# The agent asks for what it needs to know (a question mark counts on its own).
+EN_AGENT_DETAILS = frozenset(
+    {
+        "could you send", "could you provide", "could you share", "could you confirm",
+        "could you tell", "could you check", "can you send", "can you provide", "can you share",
+        "can you confirm", "can you tell", "can you check", "would you send",
+        "would you provide", "would you confirm", "please send", "please provide",
+        "please share", "please confirm", "please tell", "kindly send", "kindly provide",
+        "kindly share", "kindly confirm", "send us", "send me", "provide", "share with us",
+        "confirm your", "may i have", "may we have", "can i have", "could i have",
+        "let me know your", "let us know your", "what is your", "what's your", "details",
+        "more information", "more info", "screenshot", "photo", "picture", "account number",
+        "meter number", "phone number", "order number", "customer number",
+    }
+)  # fmt: skip
+OTHER_AGENT_DETAILS: dict[str, frozenset[str]] = {
+    "es": frozenset(
+        {"puede enviar", "podría enviar", "puede indicar", "podría indicar", "indíquenos",
+         "envíenos", "envíanos", "facilítenos", "proporcione", "número de cuenta",
+         "número de contrato", "datos"}
+    ),
+    "de": frozenset(
+        {"können sie uns", "könnten sie uns", "bitte senden", "bitte schicken",
+         "schicken sie uns", "senden sie uns", "teilen sie uns", "nennen sie uns",
+         "kundennummer", "vertragsnummer", "zählernummer"}
+    ),
+    "fr": frozenset(
+        {"pouvez vous nous", "pourriez vous nous", "merci de nous envoyer", "envoyez nous",
+         "numéro de client", "numéro de contrat"}
+    ),
+    "pt": frozenset(
+        {"pode enviar", "poderia enviar", "pode informar", "poderia informar", "envie",
+         "nos informe", "número da conta", "número do contrato"}
+    ),
+    "it": frozenset(
+        {"può inviarci", "potrebbe inviarci", "può indicarci", "ci invii", "ci indichi",
+         "numero cliente", "numero di contratto"}
+    ),
+    "nl": frozenset({"kunt u ons", "kun je ons", "stuur ons", "stuurt u ons", "klantnummer"}),
+}  # fmt: skip
+
+# Steps and answers the review counts as a solution beside EN_AGENT_SOLUTION.
+EN_AGENT_STEPS = frozenset(
+    {
+        "you need to", "you have to", "you should", "you will need", "you'll need",
+        "follow these", "steps", "here is", "here's", "the link", "this link", "log in",
+        "sign in", "check your", "make sure", "switch off", "switch on", "unplug",
+    }
+)  # fmt: skip
+OTHER_AGENT_STEPS: dict[str, frozenset[str]] = {
+    "es": frozenset({"tiene que", "debe", "siga", "pasos", "aquí tiene", "enlace"}),
+    "de": frozenset({"müssen sie", "folgen sie", "schritte", "hier ist", "link"}),
+    "fr": frozenset({"vous devez", "suivez", "étapes", "voici", "lien"}),
+    "pt": frozenset({"você precisa", "siga", "passos", "aqui está", "link"}),
+    "it": frozenset({"può", "provi", "deve", "segua", "passaggi", "ecco", "link"}),
+    "nl": frozenset({"u kunt", "je kunt", "probeer", "stappen", "hier is", "link"}),
+}
+# Phrases that begin with a solution cue but send the customer elsewhere or promise news later:
+# the longer phrase wins, so "update you" is not an "update" and "you can dm" not a "you can".
+EN_AGENT_REFERRAL = frozenset(
+    {
+        "update you", "keep you updated", "keep you posted", "you can dm", "you can contact",
+        "you can call", "you can reach", "you can message", "you could contact",
+        "you could call", "try again later", "try later",
+    }
+)  # fmt: skip
+
+# Words that make a reply rude whatever else it says. "whatever" only ends a sentence
+# ("whatever." / "whatever,"): "whatever you need" is helpful.
+EN_AGENT_RUDE = frozenset(
+    {
+        "stupid", "idiot", "idiots", "idiotic", "dumb", "moron", "shut up", "calm down",
+        "not my problem", "not our problem", "that's your problem", "it's your problem",
+        "your own fault", "your fault", "just deal with it", "as i said", "as i already said",
+        "like i said", "i already told you", "i told you", "stop complaining", "stop shouting",
+        "no need to shout", "go away", "not my job", "figure it out", "you people",
+        "can't you read", "learn to read", "whatever .", "whatever ,", "whatever !",
+        "ridiculous", "nonsense", "rubbish", "crap", "damn", "wtf", "stfu", "ffs", "bullshit",
+        "shit", "fuck", "fucking",
+    }
+)  # fmt: skip
+OTHER_AGENT_RUDE: dict[str, frozenset[str]] = {
+    "es": frozenset(
+        {"no es mi problema", "no es nuestro problema", "cálmese", "cálmate", "tranquilícese",
+         "estúpido", "estúpida", "idiota", "ya le dije", "lo que sea ."}
+    ),
+    "de": frozenset(
+        {"nicht mein problem", "nicht unser problem", "beruhigen sie sich", "dumm", "idiot",
+         "ist mir egal", "selbst schuld"}
+    ),
+    "fr": frozenset(
+        {"pas mon problème", "pas notre problème", "calmez vous", "stupide", "idiot",
+         "je vous l'ai déjà dit"}
+    ),
+    "pt": frozenset(
+        {"não é problema meu", "não é meu problema", "acalme se", "estúpido", "idiota"}
+    ),
+    "it": frozenset(
+        {"non è un mio problema", "non è un nostro problema", "si calmi", "stupido", "idiota"}
+    ),
+    "nl": frozenset({"niet mijn probleem", "niet ons probleem", "kalm aan", "dom", "idioot"}),
+}  # fmt: skip
+
+# The customer asks for something (a question mark counts on its own). Bare "help" is left out:
+# "thanks for your help" asks for nothing.
+EN_CUSTOMER_REQUEST = frozenset(
+    {
+        "please", "pls", "plz", "kindly", "can you", "could you", "would you", "can i",
+        "could i", "may i", "can we", "how do i", "how can i", "how to", "when will",
+        "where is", "where can", "what is", "why is", "why does", "why did", "i want",
+        "i need", "we want", "we need", "i would like", "i'd like", "we would like",
+        "we'd like", "i wish to", "help me", "need help", "is it possible", "tell me",
+        "let me know", "question", "questions", "wondering", "want to know", "like to know",
+        "inquire", "enquire", "inquiry", "enquiry",
+    }
+)  # fmt: skip
+OTHER_CUSTOMER_REQUEST: dict[str, frozenset[str]] = {
+    "es": frozenset(
+        {"por favor", "puede", "pueden", "podría", "podrían", "necesito", "quiero", "quisiera",
+         "me gustaría", "ayuda", "ayúdenme", "cómo puedo", "cómo hago"}
+    ),
+    "de": frozenset(
+        {"bitte", "können sie", "könnten sie", "kann ich", "ich möchte", "ich brauche",
+         "ich will", "hilfe", "wie kann ich", "möchte"}
+    ),
+    "fr": frozenset(
+        {"s'il vous plaît", "svp", "pouvez vous", "pourriez vous", "je voudrais", "je veux",
+         "j'ai besoin", "aide", "aidez moi", "comment faire"}
+    ),
+    "pt": frozenset(
+        {"por favor", "pode", "podem", "poderia", "preciso", "quero", "gostaria", "ajuda",
+         "como faço"}
+    ),
+    "it": frozenset(
+        {"per favore", "per piacere", "può", "potete", "potrebbe", "vorrei", "voglio",
+         "ho bisogno", "aiuto", "come posso"}
+    ),
+    "nl": frozenset(
+        {"alstublieft", "alsjeblieft", "graag", "kunt u", "kunnen jullie", "kun je", "ik wil",
+         "hulp"}
+    ),
+}  # fmt: skip
+
+# The customer reports a problem (beside EN_UNRESOLVED): words with little valence ("can't",
+# "no light") or that a "thanks" beside them outweighs. Reporting a fault to support asks for a fix.
+EN_CUSTOMER_PROBLEM = frozenset(
+    {
+        "problem", "problems", "issue", "issues", "trouble", "broken", "error", "errors",
+        "fault", "faulty", "bug", "crash", "crashed", "can't", "cannot", "cant", "unable",
+        "couldn't", "not working", "doesn't work", "does not work", "isn't working",
+        "stopped working", "won't work", "failed", "fails", "wrong", "missing", "lost", "stuck",
+        "keeps", "dropping", "drops",
+        "outage", "blackout", "is down", "went down", "are down", "been down", "no power",
+        "no light", "no electricity", "no internet", "no signal", "no service", "no water",
+        "no network", "overcharged", "charged twice", "double charged", "delay", "delayed",
+        "damaged", "leak", "leaking", "disconnected", "cut off", "slow", "ripped off", "complaint",
+        "complain",
+    }
+)  # fmt: skip
+OTHER_CUSTOMER_PROBLEM: dict[str, frozenset[str]] = {
+    "es": frozenset(
+        {"problema", "problemas", "error", "avería", "falla", "fallo", "no funciona",
+         "no puedo", "roto", "rota", "sin luz", "sin servicio", "sin internet", "dos veces",
+         "queja"}
+    ),
+    "de": frozenset(
+        {"problem", "probleme", "fehler", "störung", "kaputt", "funktioniert nicht",
+         "geht nicht", "kann nicht", "kein strom", "kein internet", "ausfall", "falsch",
+         "beschwerde"}
+    ),
+    "fr": frozenset(
+        {"problème", "problèmes", "erreur", "panne", "ne marche pas", "ne fonctionne pas",
+         "je ne peux pas", "cassé", "pas de courant", "pas d'électricité", "faux", "fausse",
+         "plainte"}
+    ),
+    "pt": frozenset(
+        {"problema", "problemas", "erro", "avaria", "não funciona", "não consigo", "quebrado",
+         "sem luz", "sem energia", "sem internet", "errado", "errada", "reclamação"}
+    ),
+    "it": frozenset(
+        {"problema", "problemi", "errore", "guasto", "non funziona", "non riesco", "rotto",
+         "senza luce", "senza corrente", "sbagliato", "sbagliata", "reclamo"}
+    ),
+    "nl": frozenset(
+        {"probleem", "problemen", "fout", "storing", "werkt niet", "kapot", "geen stroom",
+         "geen internet", "klacht"}
+    ),
+}  # fmt: skip
+# The customer says how they feel (beside a negative sentiment, which a "thanks" can outweigh).
+EN_CUSTOMER_FEELING = _words(
+    "worried upset angry annoyed frustrated frustrating disappointed unhappy sad confused "
+    "furious scared afraid anxious stressed concerned"
+) | frozenset({"fed up", "tired of"})
+OTHER_CUSTOMER_FEELING: dict[str, frozenset[str]] = {
+    "es": _words("preocupado preocupada enfadado enfadada molesto molesta harto harta"),
+    "de": _words("verärgert enttäuscht besorgt sauer genervt"),
+    "fr": _words("inquiet inquiète déçu déçue énervé énervée fâché fâchée"),
+    "pt": _words("preocupado preocupada chateado chateada irritado irritada"),
+    "it": _words("preoccupato preoccupata arrabbiato arrabbiata deluso delusa"),
+    "nl": _words("boos teleurgesteld bezorgd gefrustreerd"),
+}
+
+# Words that say nothing about the customer's issue: a reply that shares only these with the
+# customer's message has not engaged with it. Words under three letters never count; all
+# languages' lists apply at once (LANGUAGE_HINTS too), since none of them names an issue.
+EN_FUNCTION_WORDS = _words(
+    "the and you your yours are was were for can could would should will shall may might must "
+    "how why what when where which who whom whose this that these those there here with from "
+    "have has had having been being into onto over under about after before again also just "
+    "still only very much more most some any all each every other another than then them they "
+    "their theirs our ours ourselves his her hers him she its it's i'm i've i'll i'd you're "
+    "we're we've we'll they're don't doesn't didn't isn't aren't wasn't can't won't cannot "
+    "not now yes yeah yep nope okay ok sure fine well good great nice thanks thank please "
+    "kindly sorry hello dear hey morning afternoon evening today tomorrow yesterday soon time "
+    "day days week moment minute minutes help helps helped assist assistance check checked "
+    "checking look looking team customer customers support message messages contact regards "
+    "issue issues problem problems matter request query concern concerns inconvenience "
+    "trouble get got let see know like need want able back sir madam ma'am anyone someone "
+    "something anything nothing everything one two way did does doing done make made give "
+    "take said say tell told ask asked reply send sent but because since until while though "
+    "although however out off too yet upon via per let's lot lots really else hope happy glad "
+    "welcome thx"
+)
+OTHER_FUNCTION_WORDS = _words(
+    "por para con sin una uno unos unas del los las que qué como cómo pero más muy ya hay "
+    "esta este esto está están estoy usted ustedes gracias hola favor buenos buenas puede "
+    "puedo ayudar ayuda sus nuestro nuestra "
+    "und oder aber nicht kein keine ich sie wir ihr ihnen ihre mein meine dein der die das den "
+    "dem des ein eine einen einem mit für auf von bei nach noch schon bitte danke hallo "
+    "gerne helfen können kann haben habe hat sind ist war "
+    "les des une pour avec dans sur pas vous nous votre vos notre mon mes est sont merci "
+    "bonjour aide aider pouvez peux "
+    "não sim uma com para pelo pela você vocês seu sua nosso nossa está são obrigado "
+    "obrigada olá ajudar ajuda pode posso "
+    "il lo gli che per con non sono mio mia suo sua grazie ciao aiutare aiuto "
+    "het een niet ook van voor met mijn uw jullie bedankt dank hallo helpen "
+    "ayudarle ayudarte servirle wie was wer warum wann comment puis aider come posso aiutarla "
+    "aiutarti hoe kan"
+)

@@ -12,6 +12,10 @@
    means not resolved. `resolved` is that score >= 0.5.
 4. Satisfaction (1..5) cuts sentiment plus resolution (counted from "no evidence either way") at
    fixed symmetric points; an agent apology or refusal (a service failure owned) pulls it down.
+5. The quality review (offline_quality.py) reads the same turns: greeting, comprehension,
+   empathy, solution, closing and tone are each passed, failed or not applicable by phrase rules
+   and the agent's valence, and the first failure in order of importance becomes the coaching
+   note. It changes none of the scores above; a chat without an agent reply is not reviewed.
 """
 
 from __future__ import annotations
@@ -23,16 +27,17 @@ import re
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from typing import Generic, TypeVar
 
 from ..ingest.records import AGENT, CUSTOMER
 from . import lexicon as lx
+from . import offline_quality  # a module import: it reads this module's helpers too
 from .base import SCORED, ScoreRecord, ScoringStats, Transcript
 from .topics import detect_topics
 
-VERSION = "2"
+VERSION = "3"
 
 ATTACHMENT = "[attachment]"
 _URL = re.compile(r"https?://\S+|www\.\S+")
@@ -220,6 +225,9 @@ class Turn:
     cues: frozenset[str]
     question: bool  # ends asking something
     words: int
+    # Kept for the quality review, which reads the same tokens rather than tokenising again.
+    tokens: tuple[str, ...] = field(default=(), compare=False, repr=False)
+    raw: tuple[str, ...] = field(default=(), compare=False, repr=False)
 
 
 def _read_block(role: str, texts: Sequence[str], lang: Language) -> Turn:
@@ -238,6 +246,8 @@ def _read_block(role: str, texts: Sequence[str], lang: Language) -> Turn:
         cues=frozenset(cues),
         question="?" in tokens[-3:],
         words=words,
+        tokens=tuple(tokens),
+        raw=tuple(raw),
     )
 
 
@@ -363,6 +373,7 @@ def score_transcript(transcript: Transcript) -> ScoreRecord:
     topics = detect_topics(customer_text)
     if topics == ["other"]:  # the agent often names what the customer only described
         topics = detect_topics(" ".join(t for _, t in transcript.turns))
+    verdicts, note = offline_quality.review(transcript, reading.language, reading.turns)
     return ScoreRecord(
         content_hash=transcript.content_hash,
         status=SCORED,
@@ -372,6 +383,13 @@ def score_transcript(transcript: Transcript) -> ScoreRecord:
         topics=tuple(topics),
         language=reading.language,
         summary=_summary(transcript, reading),
+        qa_greeting=verdicts["greeting"],
+        qa_comprehension=verdicts["comprehension"],
+        qa_empathy=verdicts["empathy"],
+        qa_solution=verdicts["solution"],
+        qa_closing=verdicts["closing"],
+        qa_tone=verdicts["tone"],
+        coaching_note=note,
     )
 
 

@@ -128,7 +128,7 @@ def test_scores_are_deterministic_and_score_all_agrees() -> None:
     stats = OfflineScorer().score_all(transcripts, saved.extend, lambda _: None)
     assert saved == first == [score_transcript(t) for t in transcripts]
     assert stats.requests == 0
-    assert OfflineScorer.name == f"offline:{VERSION}" and VERSION == "2"
+    assert OfflineScorer.name == f"offline:{VERSION}" and VERSION == "3"
 
 
 def test_resolution_score_is_a_probability_that_resolved_thresholds() -> None:
