@@ -19,16 +19,14 @@ class SchemaViolation(ValueError):
 def _verdict_schema(category: quality.Category) -> dict[str, Any]:
     # The four categories that always apply cannot be answered "not applicable": the schema
     # says so, rather than a check after the fact.
+    # The rubric is in the prompt; repeating it here would add its tokens to every request.
     verdicts = [PASS, FAIL] if category.always else [PASS, FAIL, NOT_APPLICABLE]
-    return {"type": "string", "enum": verdicts, "description": category.meaning}
+    return {"type": "string", "enum": verdicts}
 
 
 QUALITY_PROPERTIES: dict[str, dict[str, Any]] = {
     **{f"qa_{c.name}": _verdict_schema(c) for c in quality.CATEGORIES},
-    "coaching_note": {
-        "type": "string",
-        "description": "one actionable sentence for the agent, or empty when nothing to improve",
-    },
+    "coaching_note": {"type": "string"},
 }
 
 
