@@ -37,14 +37,20 @@ GRAPH = {
         DUCKDB_POOL,
         ("consistent_with_conversations",),
     ),
+    "agent_coaching": (
+        ("conversations",),
+        "daily",
+        DUCKDB_POOL,
+        ("one_to_six_points", "points_backed_by_evidence"),
+    ),
     "dashboard": (
-        ("agent_metrics", "daily_metrics", "topic_metrics"),
+        ("agent_coaching", "agent_metrics", "daily_metrics", "topic_metrics"),
         None,  # one page over every day, rewritten once per daily run
         DUCKDB_POOL,
         (),
     ),
     "published_warehouse": (
-        ("agent_metrics", "daily_metrics", "topic_metrics"),
+        ("agent_coaching", "agent_metrics", "daily_metrics", "topic_metrics"),
         "daily",
         DUCKDB_POOL,
         (),
