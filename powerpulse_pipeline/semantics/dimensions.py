@@ -77,8 +77,7 @@ DIMENSIONS: tuple[Dimension, ...] = (
         "agent_name",
         "agent (first human to answer)",
         ("agent", "agents"),
-        skip_null=True,
-        rows=AGENT_ROWS,
+        rows=AGENT_ROWS,  # leaves out conversations no agent answered, as agent_metrics does
     ),
     Dimension("topic", "topic", "topic", ("topic", "topics"), unnests_topics=True),
     Dimension("language", "language", "language", ("language", "languages"), skip_null=True),
