@@ -5,6 +5,15 @@ calendar month that has conversations; each is compared with the period of the s
 before it (for a month, the calendar month before). Every figure of a period comes from its
 conversations with the same aggregates as `metrics_between` and the `*_between` macros, one
 set-based query for all periods at once; the page only displays it.
+
+Per agent and period (DESIGN.md section 10), beside the agent's row of `agent_metrics_between`
+(quality score and category pass rates included): each category's passed and applicable
+counts; the quality score of each whole ISO week overlapping the period (the weeks of the
+weekly chart, so a point equals that week's coaching score); the coaching of `agent_coaching`
+(`coaching_between`'s rows): for a calendar month, the month's row and every week that
+overlaps the month, and for the last 7/30/90 days, each agent's latest week and latest month
+overlapping them (still running or not: the newest coaching is what a lead acts on); and the
+messages of every conversation a point cites, so each one opens on the page.
 """
 
 from __future__ import annotations
@@ -17,9 +26,10 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from ..scoring import quality
 from ..semantics.dimensions import agent_rows
 from ..semantics.metrics import BY_NAME as METRIC_BY_NAME
-from ..semantics.metrics import HEADLINE_METRIC_NAMES
+from ..semantics.metrics import HEADLINE_METRIC_NAMES, aggregates
 from ..warehouse.schema import AGENT_AGGREGATES, METRIC_AGGREGATES, TOPIC_AGGREGATES
 
 ROLLING_DAYS = (7, 30, 90)
@@ -38,6 +48,25 @@ TREND_COLUMNS = (
     "observed_fcr_pct",
     "median_first_response_minutes",
     "median_first_response_business_minutes",
+)
+# The agents' weekly quality trend: the layer's own aggregates.
+AGENT_TREND_METRICS = ("qa_score", "reviewed_conversations")
+# The review categories as the page names them: the rubric's labels and the layer's metrics.
+QUALITY_CATEGORIES = tuple(
+    {
+        "name": c.name,
+        "label": c.label,
+        "meaning": c.meaning,
+        "metric": f"qa_{c.name}_pct",
+        "metric_label": METRIC_BY_NAME[f"qa_{c.name}_pct"].label,
+    }
+    for c in quality.CATEGORIES
+)
+# Per category, how many reviews passed it and how many it applied to (the pass rate is the
+# layer's qa_<name>_pct, in the agent's row). Split off the agents' rows by _split_counts.
+_CATEGORY_COUNTS = ", ".join(
+    f"count(*) FILTER (WHERE c.qa_{n}) AS qa_{n}__passed, count(c.qa_{n}) AS qa_{n}__applicable"
+    for n in quality.NAMES
 )
 
 
@@ -165,6 +194,62 @@ _WORST = f"""
 """
 
 
+# Per agent and period, the quality score of each whole ISO week that overlaps the period,
+# the same weeks as the page's weekly chart: a week's point equals the week's coaching row.
+_AGENT_TREND = f"""
+    SELECT p.period, c.agent_name, date_trunc('week', c.day)::DATE AS week_start,
+        {aggregates(AGENT_TREND_METRICS)}
+    FROM periods p JOIN conversations c ON c.day BETWEEN date_trunc('week', p.start_day)::DATE
+        AND date_trunc('week', p.end_day)::DATE + 6
+    WHERE {agent_rows("c")} AND p.period NOT LIKE '%/previous'
+    GROUP BY ALL ORDER BY p.period, c.agent_name, week_start
+"""
+
+# The coaching shown for a period, as the module's docstring says: the month first, then the
+# weeks, newest first.
+_COACHING = """
+    SELECT p.period AS shown_in, k.* EXCLUDE (generated_at)
+    FROM periods p JOIN agent_coaching k
+        ON k.period_end >= p.start_day AND k.period_start <= p.end_day
+    WHERE p.period NOT LIKE '%/previous'
+    QUALIFY p.period LIKE 'month-%' OR row_number() OVER (
+        PARTITION BY p.period, k.agent_name, k.period ORDER BY k.period_start DESC) = 1
+    ORDER BY shown_in, k.agent_name, k.period = 'week', k.period_start DESC
+"""
+
+# What the page says about a cited conversation, above its messages.
+_CITED = f"""
+    SELECT conversation_id, day, agent_name, summary, qa_score, coaching_note,
+        {", ".join(quality.COLUMNS)}
+    FROM conversations SEMI JOIN listed USING (conversation_id)
+"""
+
+
+def _split_counts(
+    rows: list[dict[str, Any]],
+) -> tuple[list[dict[str, Any]], dict[str, dict[str, dict[str, dict[str, int]]]]]:
+    """The agents' rows without the category counts, and the counts as
+    {period: {agent: {category: {"passed": n, "applicable": m}}}}."""
+    counts: dict[str, dict[str, dict[str, dict[str, int]]]] = {}
+    for row in rows:
+        per_category: dict[str, dict[str, int]] = {}
+        for name in quality.NAMES:
+            per_category[name] = {
+                "passed": row.pop(f"qa_{name}__passed"),
+                "applicable": row.pop(f"qa_{name}__applicable"),
+            }
+        counts.setdefault(row["period"], {})[row["agent_name"]] = per_category
+    return rows, counts
+
+
+def _by_period_and_agent(rows: list[dict[str, Any]], key: str = "period") -> dict[str, Any]:
+    grouped: dict[str, dict[str, list[dict[str, Any]]]] = {}
+    for row in rows:
+        period, agent = row.pop(key), row.pop("agent_name")
+        grouped.setdefault(period, {}).setdefault(agent, []).append(_plain(row))
+    return grouped
+
+
 def dashboard_data(
     conn: duckdb.DuckDBPyConnection,
     today: date,
@@ -212,15 +297,26 @@ def _collect(
             "ORDER BY p.period, conversations DESC, t.topic",
         )
     )
-    agents = _by_period(
+    agent_rows_found, category_counts = _split_counts(
         _rows(
             conn,
-            f"SELECT p.period, c.agent_name, {AGENT_AGGREGATES} FROM periods p {_IN_PERIOD} "
+            f"SELECT p.period, c.agent_name, {AGENT_AGGREGATES}, {_CATEGORY_COUNTS} "
+            f"FROM periods p {_IN_PERIOD} "
             f"WHERE {agent_rows('c')} AND p.period NOT LIKE '%/previous' "
             "GROUP BY ALL "
             "ORDER BY p.period, conversations DESC, c.agent_name",
         )
     )
+    agents = _by_period(agent_rows_found)
+    agent_trend = _by_period_and_agent(_rows(conn, _AGENT_TREND))
+    coaching_rows = _rows(conn, _COACHING)
+    cited_ids = {
+        cid
+        for row in coaching_rows
+        for examples in (*row["strength_examples"], *row["improvement_examples"])
+        for cid in examples
+    } | {cid for row in coaching_rows for cid in row["example_conversation_ids"]}
+    coaching = _by_period_and_agent(coaching_rows, key="shown_in")
     daily = _by_period(
         _rows(
             conn,
@@ -256,6 +352,7 @@ def _collect(
         row.pop("started_at")
         row.pop("position")
         worst.setdefault(period, {}).setdefault(kind, []).append(_plain(row))
+    listed = {r["conversation_id"] for r in worst_rows} | cited_ids
     return {
         "generated_at": generated_at.isoformat(timespec="seconds"),
         "today": today.isoformat(),
@@ -281,10 +378,27 @@ def _collect(
         "weekly": weekly,
         "topics": topics,
         "agents": agents,
+        "quality_categories": list(QUALITY_CATEGORIES),
+        "agent_categories": category_counts,
+        "agent_trend": agent_trend,
+        "coaching": coaching,
+        "cited": _cited(conn, cited_ids),
         "coverage": coverage,
         "worst": worst,
-        "conversations": _messages(conn, {r["conversation_id"] for r in worst_rows}, timezone),
+        "conversations": _messages(conn, listed, timezone),
     }
+
+
+def _cited(conn: duckdb.DuckDBPyConnection, ids: set[str]) -> dict[str, dict[str, Any]]:
+    """Each conversation a coaching point cites: day, agent, summary, its review."""
+    if not ids:
+        return {}
+    conn.register("listed", pa.table({"conversation_id": pa.array(sorted(ids), pa.string())}))
+    try:
+        rows = _rows(conn, _CITED)
+    finally:
+        conn.unregister("listed")
+    return {row.pop("conversation_id"): _plain(row) for row in rows}
 
 
 def _messages(

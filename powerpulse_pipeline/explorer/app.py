@@ -1,9 +1,10 @@
 """The explorer: `make dev` serves it at http://127.0.0.1:$POWERPULSE_EXPLORER_PORT.
 
 Any date range and filter; every headline figure, trend and breakdown of the dashboard for
-that selection; the conversations behind a figure and their messages; and questions in plain
-language, answered as `powerpulse ask` answers them. It reads only the analysts' copy, and a
-copy the pipeline publishes is picked up within seconds."""
+that selection; an agent's quality score by week, review categories and coaching points with
+the conversations they cite; the conversations behind a figure and their messages; and
+questions in plain language, answered as `powerpulse ask` answers them. It reads only the
+analysts' copy, and a copy the pipeline publishes is picked up within seconds."""
 
 from __future__ import annotations
 
@@ -59,7 +60,13 @@ def _copy() -> _Copy:
     return _Copy()
 
 
-def _chart(series: Any, grain: str, metrics: tuple[str, ...], mark: str) -> None:
+def _chart(
+    series: Any,
+    grain: str,
+    metrics: tuple[str, ...],
+    mark: str,
+    domain: tuple[float, float] | None = None,
+) -> None:
     """One chart of these metrics over time, labelled as the layer labels them. (Altair
     directly: Streamlit's own line chart logs a warning in the browser on every draw.)"""
     import altair as alt
@@ -73,7 +80,9 @@ def _chart(series: Any, grain: str, metrics: tuple[str, ...], mark: str) -> None
     chart = chart.mark_line(point=True) if mark == "line" else chart.mark_bar()
     encoding = {
         "x": alt.X(f"{grain}:T", title=grain),
-        "y": alt.Y("value:Q", title=None),
+        "y": alt.Y(
+            "value:Q", title=None, scale=alt.Scale(domain=domain) if domain else alt.Undefined
+        ),
         "color": alt.Color("metric:N", title=None),
         "tooltip": [f"{grain}:T", "metric:N", alt.Tooltip("value:Q", format=".1f")],
     }
@@ -127,6 +136,92 @@ def _ask(config: Settings, conn: Any, as_of: date) -> None:
             if column.button(follow_up, key=f"follow-{follow_up}"):
                 st.session_state.pending_question = follow_up
                 st.rerun()
+
+
+@st.fragment
+def _coaching(conn: Any, agents: tuple[str, ...], start: date, end: date, zone: str) -> None:
+    """One agent's quality: score by week, categories, and the coaching of the weeks and
+    months overlapping the range, each point's conversations one pick away. A fragment:
+    picking an agent, a period or a conversation here reruns only this section."""
+    import pandas as pd
+
+    st.subheader("Agent coaching")
+    if not agents:
+        st.caption("No agent is named in the conversations.")
+        return
+    agent = st.selectbox("Agent to coach", agents, key="coach_agent")
+    st.caption(
+        f"Quality reviews of the conversations {agent} answered first, {start} to {end} "
+        "(the topic and language filters do not apply here)."
+    )
+    totals, categories = views.quality_categories(conn, start, end, agent, zone)
+    left, right = st.columns(2)
+    with left:
+        score, reviewed = st.columns(2)
+        score.metric(
+            BY_NAME["qa_score"].label,
+            format_value("qa_score", totals["qa_score"], compact=True),
+        )
+        reviewed.metric(
+            BY_NAME["reviewed_conversations"].label,
+            format_value("reviewed_conversations", totals["reviewed_conversations"] or 0),
+        )
+        trend = views.quality_trend(conn, start, end, agent, zone)
+        _chart(trend, "week", ("qa_score",), "line", domain=(0, 100))
+    with right:
+        st.dataframe(
+            categories,
+            hide_index=True,
+            column_config={"passed %": st.column_config.NumberColumn(format="%.1f%%")},
+        )
+    rows = views.coaching(conn, start, end, agent)
+    if not rows:
+        st.info(f"No coaching for {agent} in these days: it comes from reviewed conversations.")
+        return
+    by_key = {f"{r['period']}:{r['period_start']}": r for r in rows}
+    key = st.selectbox(
+        "Coaching of",
+        list(by_key),
+        format_func=lambda k: views.coaching_label(by_key[k]),
+        key="coach_period",
+    )
+    row = by_key[key]
+    points = views.coaching_points(row)
+    table = [
+        {
+            "kind": p["kind"],
+            "category": p["category"],
+            "point": p["point"],
+            "conversations": len(p["examples"]),
+        }
+        for p in points
+    ]
+    st.dataframe(pd.DataFrame(table), hide_index=True)
+    cited = views.cited_conversations(conn, row)
+    examples = {
+        f"{p['kind']}:{i}:{j}": (p, cid)
+        for i, p in enumerate(points)
+        for j, cid in enumerate(p["examples"])
+    }
+    if not examples:
+        return
+
+    def label(option: str) -> str:
+        point, cid = examples[option]
+        found = cited.get(cid, {})
+        return f"{point['category']} ({point['kind']}) · {found.get('day', '')} · " + (
+            found.get("summary") or cid
+        )
+
+    opened = st.selectbox(
+        "A conversation behind a point", list(examples), format_func=label, key="coach_example"
+    )
+    _, cid = examples[opened]
+    review = cited.get(cid, {})
+    st.text(views.review_text(review))
+    if review.get("coaching_note"):
+        st.text(f"Coaching note: {review['coaching_note']}")
+    st.dataframe(views.messages(conn, cid), hide_index=True)
 
 
 def main() -> None:
@@ -192,6 +287,8 @@ def main() -> None:
         with tab:
             st.caption(DIMENSION_BY_NAME[dimension].label)
             st.dataframe(views.breakdown(conn, chosen, dimension, zone), hide_index=True)
+
+    _coaching(conn, tuple(agents) or vocabulary.agents, start, end, zone)
 
     st.subheader("Conversations")
     drill = st.selectbox("Which", list(views.DRILLDOWNS), key="drill")

@@ -1,6 +1,10 @@
 """What the explorer shows for a selection (a date range and filters), as semantic queries:
 the dashboard's headline figures, trends and breakdowns, and the conversations behind them.
-Every figure is the layer's, so it equals `metrics_between` on the same selection."""
+Every figure is the layer's, so it equals `metrics_between` on the same selection.
+
+An agent's coaching: the quality score by week and the category pass rates (the layer's
+metrics with the agent as filter), the coaching of `coaching_between` and the conversations
+it cites (read from the analysts' macros, no metric SQL of its own)."""
 
 from __future__ import annotations
 
@@ -13,6 +17,8 @@ import duckdb
 
 from ..ask.readonly import run_capped
 from ..dashboard.data import HEADLINE, TREND_COLUMNS
+from ..scoring import quality
+from ..semantics.metrics import BY_NAME
 from ..semantics.query import SemanticQuery, compile_query
 
 BREAKDOWN_METRICS = (
@@ -22,6 +28,8 @@ BREAKDOWN_METRICS = (
     "median_first_response_minutes",
     "unanswered_conversations",
 )
+QUALITY_METRICS = ("qa_score", "reviewed_conversations")
+CATEGORY_METRICS = tuple(f"qa_{name}_pct" for name in quality.NAMES)
 # Drill-down: which conversations a figure stands for.
 DRILLDOWNS: dict[str, dict[str, Any]] = {
     "all": {},
@@ -76,10 +84,16 @@ def headline(conn: duckdb.DuckDBPyConnection, selection: Selection, timezone: st
     return frame.iloc[0].to_dict()
 
 
-def trend(conn: duckdb.DuckDBPyConnection, selection: Selection, grain: str, timezone: str) -> Any:
+def trend(
+    conn: duckdb.DuckDBPyConnection,
+    selection: Selection,
+    grain: str,
+    timezone: str,
+    metrics: tuple[str, ...] = TREND_COLUMNS,
+) -> Any:
     import pandas as pd
 
-    frame = _frame(conn, selection.query(metrics=TREND_COLUMNS, dimension=grain), timezone)
+    frame = _frame(conn, selection.query(metrics=metrics, dimension=grain), timezone)
     # as timestamps: a column of Python dates reaches the chart as text with no extent
     frame[grain] = pd.to_datetime(frame[grain])
     return frame
@@ -107,3 +121,115 @@ def messages(conn: duckdb.DuckDBPyConnection, conversation_id: str) -> Any:
         return pd.DataFrame(cursor.fetchall(), columns=columns)
     finally:
         cursor.close()
+
+
+def _macro_rows(conn: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> list[dict]:
+    cursor = conn.cursor()
+    try:
+        cursor.execute(sql, params)
+        columns = [d[0] for d in cursor.description]
+        return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+    finally:
+        cursor.close()
+
+
+def quality_trend(
+    conn: duckdb.DuckDBPyConnection, start: date, end: date, agent: str, timezone: str
+) -> Any:
+    """The agent's quality score and reviews by ISO week (clipped to the range, as every
+    breakdown by week)."""
+    return trend(conn, Selection(start, end, (agent,)), "week", timezone, QUALITY_METRICS)
+
+
+def quality_categories(
+    conn: duckdb.DuckDBPyConnection, start: date, end: date, agent: str, timezone: str
+) -> tuple[dict[str, Any], Any]:
+    """The agent's quality score and reviews, and one row per review category: its label,
+    pass rate (the layer's qa_<name>_pct) and what passing means."""
+    import pandas as pd
+
+    query = Selection(start, end, (agent,)).query(
+        metrics=(*QUALITY_METRICS, *CATEGORY_METRICS), dimension="agent"
+    )
+    frame = _frame(conn, query, timezone)
+    found = frame.iloc[0].to_dict() if len(frame) else {}
+    rows = [
+        {
+            "category": c.label,
+            "passed %": found.get(f"qa_{c.name}_pct"),
+            "what passing means": c.meaning,
+        }
+        for c in quality.CATEGORIES
+    ]
+    totals = {name: found.get(name) for name in QUALITY_METRICS}
+    return totals, pd.DataFrame(rows)
+
+
+def coaching(
+    conn: duckdb.DuckDBPyConnection, start: date, end: date, agent: str
+) -> list[dict[str, Any]]:
+    """The agent's rows of `coaching_between` (weeks and months overlapping the range),
+    newest first."""
+    return _macro_rows(
+        conn, "SELECT * FROM coaching_between(?, ?) WHERE agent_name = ?", [start, end, agent]
+    )
+
+
+def coaching_label(row: dict[str, Any]) -> str:
+    when = (
+        f"{row['period_start']:%B %Y}"
+        if row["period"] == "month"
+        else f"week of {row['period_start']:%Y-%m-%d}"
+    )
+    score = "-" if row["qa_score"] is None else f"{row['qa_score']:.1f}%"
+    return f"{when}: quality score {score} over {row['reviewed_conversations']} reviewed"
+
+
+def coaching_points(row: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each point of a coaching row with the conversations it cites, strengths first."""
+    points = []
+    for kind, texts, categories, examples in (
+        ("strength", row["strengths"], row["strength_categories"], row["strength_examples"]),
+        (
+            "improvement",
+            row["improvements"],
+            row["improvement_categories"],
+            row["improvement_examples"],
+        ),
+    ):
+        for text, category, cited in zip(texts, categories, examples, strict=False):
+            label = quality.BY_NAME[category].label if category in quality.BY_NAME else category
+            points.append(
+                {"kind": kind, "category": label, "point": text, "examples": list(cited or [])}
+            )
+    return points
+
+
+def cited_conversations(
+    conn: duckdb.DuckDBPyConnection, row: dict[str, Any]
+) -> dict[str, dict[str, Any]]:
+    """The conversations a coaching row cites: day, summary and the review of each."""
+    columns = ", ".join(("conversation_id", "day", "summary", "qa_score", *quality.COLUMNS))
+    found = _macro_rows(
+        conn,
+        f"SELECT {columns}, coaching_note FROM agent_conversations(?, ?, ?) "
+        "WHERE list_contains(?, conversation_id)",
+        [
+            row["period_start"],
+            row["period_end"],
+            row["agent_name"],
+            list(row["example_conversation_ids"]),
+        ],
+    )
+    return {r.pop("conversation_id"): r for r in found}
+
+
+def review_text(review: dict[str, Any]) -> str:
+    """A cited conversation's review in words: the categories passed and failed."""
+    passed = [c.label for c in quality.CATEGORIES if review.get(f"qa_{c.name}") is True]
+    failed = [c.label for c in quality.CATEGORIES if review.get(f"qa_{c.name}") is False]
+    score = review.get("qa_score")
+    return (
+        f"{BY_NAME['qa_score'].label} {'-' if score is None else f'{score:.1f}%'}; "
+        f"passed: {', '.join(passed) or 'none'}; failed: {', '.join(failed) or 'none'}"
+    )

@@ -139,3 +139,107 @@ def test_an_empty_warehouse_page(browser, tmp_path) -> None:
     _open(browser, path)
     assert "No conversations yet" in browser.find_element("id", "notice").text
     assert _problems(browser) == ([], [])
+
+
+def _expand_agent(browser: Any, agent: str) -> Any:
+    from selenium.webdriver.common.by import By
+
+    row = browser.find_element(By.CSS_SELECTOR, f"tr.agent[data-agent='{agent}']")
+    row.find_element(By.CSS_SELECTOR, "button.expand").click()
+    detail = browser.find_element(By.CSS_SELECTOR, f"tr.agent-detail[data-agent='{agent}']")
+    assert detail.is_displayed()
+    return row, detail
+
+
+def test_an_agents_quality_and_coaching_one_click_away(browser, page) -> None:
+    from selenium.webdriver.common.by import By
+
+    data = embedded_data(page.read_text(encoding="utf-8"))
+    period = "month-2025-03"
+    _open(browser, page, f"#period={period}")
+    agent = next(a for a in data["agents"][period] if data["coaching"][period].get(a["agent_name"]))
+    name = agent["agent_name"]
+    row, detail = _expand_agent(browser, name)
+
+    # the quality score column and the weekly trend, one dot per reviewed week
+    cell = row.find_element(By.CSS_SELECTOR, "[data-metric=qa_score]")
+    assert cell.get_attribute("data-value") == _js_number(agent["qa_score"])
+    assert cell.text == f"{agent['qa_score']:.1f} %"
+    weeks = [w for w in data["agent_trend"][period][name] if w["qa_score"] is not None]
+    dots = row.find_elements(By.CSS_SELECTOR, "svg.spark circle")
+    assert [d.get_attribute("data-week") for d in dots] == [w["week_start"] for w in weeks]
+
+    # every category: its label, pass rate and counts
+    categories = detail.find_elements(By.CSS_SELECTOR, "table.cats tr[data-category]")
+    counts = data["agent_categories"][period][name]
+    assert [c.get_attribute("data-category") for c in categories] == [
+        c["name"] for c in data["quality_categories"]
+    ]
+    for element, category in zip(categories, data["quality_categories"], strict=True):
+        value = agent[category["metric"]]
+        assert element.get_attribute("data-value") == ("" if value is None else _js_number(value))
+        n = counts[category["name"]]
+        assert element.get_attribute("data-passed") == str(n["passed"])
+        assert element.text.startswith(category["label"])
+        if n["applicable"]:
+            failed = n["applicable"] - n["passed"]
+            assert f"{n['passed']} passed · {failed} failed" in element.text
+
+    # the coaching of the month (open) and of its weeks, each point with its conversations
+    coaching = data["coaching"][period][name]
+    blocks = detail.find_elements(By.CSS_SELECTOR, "details.coach")
+    assert [b.get_attribute("data-coaching") for b in blocks] == [
+        f"{r['period']}:{r['period_start']}" for r in coaching
+    ]
+    month = blocks[0]
+    assert month.get_attribute("open") is not None
+    points = month.find_elements(By.CSS_SELECTOR, "li[data-point]")
+    assert [p.text.split("\n")[0].split(" (")[0] for p in points] == [
+        t.split(" (")[0] for t in coaching[0]["strengths"] + coaching[0]["improvements"]
+    ]
+    improvement = month.find_element(By.CSS_SELECTOR, "li[data-point=improvement]")
+    example = improvement.find_element(By.CSS_SELECTOR, "details[data-conversation]")
+    cited = example.get_attribute("data-conversation")
+    assert cited == coaching[0]["improvement_examples"][0][0]
+    assert not example.find_element(By.CSS_SELECTOR, ".msgs").is_displayed()
+    example.find_element(By.TAG_NAME, "summary").click()
+    shown = example.find_elements(By.CSS_SELECTOR, ".msgs .msg")
+    assert shown and all(m.is_displayed() for m in shown)
+    texts = [m.get_attribute("textContent") for m in shown]
+    for text, message in zip(texts, data["conversations"][cited], strict=True):
+        assert text.endswith(message[4])
+    assert "✗" in example.find_element(By.CSS_SELECTOR, ".review").text  # it failed the point
+
+    # a click closes the agent again; another period redraws the table closed
+    row.find_element(By.CSS_SELECTOR, "button.expand").click()
+    assert not detail.is_displayed()
+    assert _problems(browser) == ([], [])
+
+
+def test_text_from_chats_in_coaching_stays_text(browser, page, tmp_path) -> None:
+    """A summary, a coaching note, a point or a message that looks like HTML is shown as
+    those characters: nothing from the data becomes an element."""
+    from selenium.webdriver.common.by import By
+
+    from powerpulse_pipeline.dashboard.page import render, write
+
+    data = embedded_data(page.read_text(encoding="utf-8"))
+    period = "month-2025-03"
+    hostile = '<img src=x onerror="document.title=1"><b>bold</b></script>'
+    name, (row, *_) = next(iter(data["coaching"][period].items()))
+    row["improvements"][0] = hostile
+    cited = row["improvement_examples"][0][0]
+    data["cited"][cited]["summary"] = hostile
+    data["cited"][cited]["coaching_note"] = hostile
+    data["conversations"][cited][0][4] = hostile
+    path = tmp_path / "hostile.html"
+    write(path, render(data))
+    _open(browser, path, f"#period={period}")
+    _, detail = _expand_agent(browser, name)
+    example = detail.find_element(By.CSS_SELECTOR, f"details[data-conversation='{cited}']")
+    example.find_element(By.TAG_NAME, "summary").click()
+    assert hostile in detail.text.replace("\n", "")
+    assert hostile in example.get_attribute("textContent")
+    assert detail.find_elements(By.CSS_SELECTOR, "img, b") == []
+    assert browser.title != "1"
+    assert _problems(browser) == ([], [])

@@ -15,6 +15,7 @@ import pytest
 from powerpulse_pipeline.assets.dashboard import write_dashboard
 from powerpulse_pipeline.dashboard.data import WORST_PER_LIST, dashboard_data, periods
 from powerpulse_pipeline.dashboard.page import render
+from powerpulse_pipeline.scoring.offline import OfflineScorer
 from powerpulse_pipeline.settings import Settings
 from powerpulse_pipeline.warehouse.schema import ensure_schema
 
@@ -177,7 +178,7 @@ def test_scoring_coverage(data, conn) -> None:
         figures = data["figures"][period["id"]]
         assert sum(r["scored"] for r in rows) == figures["scored_conversations"]
         assert sum(r["failed"] for r in rows) == figures["failed_conversations"]
-        assert {r["scorer"] for r in rows} == {"offline:2"}
+        assert {r["scorer"] for r in rows} == {OfflineScorer.name}
         assert all(r["cost_usd"] == 0 for r in rows)  # the offline scorer costs nothing
 
 

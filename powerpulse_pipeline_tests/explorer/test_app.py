@@ -150,3 +150,99 @@ def test_an_analysts_read_write_session_is_said_not_a_crash(
     at.run()
     assert cards(at)["Conversations"] == "41"
     st.cache_resource.clear()
+
+
+def _rows(settings: Settings, sql: str, params: list[object]) -> list[dict]:
+    with duckdb.connect(str(settings.duckdb_path), read_only=True, config=LOCKED_CONFIG) as conn:
+        cursor = conn.execute(sql, params)
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def test_an_agents_coaching_with_its_conversations(app: object, explorer_settings) -> None:
+    from powerpulse_pipeline.explorer.selection import coaching_label
+    from powerpulse_pipeline.scoring import quality
+
+    agent = "James Carter"
+    app.selectbox(key="coach_agent").set_value(agent).run()
+    assert not app.exception
+    # the whole stored range: the quality score and pass rates of agent_metrics_between
+    (figures,) = _rows(
+        explorer_settings,
+        "SELECT * FROM agent_metrics_between('2025-03-03', '2025-03-11') WHERE agent_name = ?",
+        [agent],
+    )
+    assert figures["reviewed_conversations"] > 0
+    shown = cards(app)
+    assert shown["Quality score"] == f"{figures['qa_score']:.1f}%"
+    assert shown["Reviewed conversations"] == str(figures["reviewed_conversations"])
+    categories = next(d.value for d in app.dataframe if "what passing means" in d.value.columns)
+    assert list(categories["category"]) == [c.label for c in quality.CATEGORIES]
+    for rate, c in zip(categories["passed %"], quality.CATEGORIES, strict=True):
+        expected_rate = figures[f"qa_{c.name}_pct"]
+        assert (rate != rate and expected_rate is None) or abs(rate - expected_rate) < 1e-9
+
+    # the coaching of coaching_between, newest first, and the points of the one picked
+    rows = _rows(
+        explorer_settings,
+        "SELECT * FROM coaching_between('2025-03-03', '2025-03-11') WHERE agent_name = ?",
+        [agent],
+    )
+    period = app.selectbox(key="coach_period")
+    assert period.options == [coaching_label(r) for r in rows]
+    month = next(r for r in rows if r["period"] == "month")
+    period.set_value(f"month:{month['period_start']}").run()
+    points = next(d.value for d in app.dataframe if "point" in d.value.columns)
+    assert list(points["point"]) == month["strengths"] + month["improvements"]
+    assert list(points["kind"]) == ["strength"] * len(month["strengths"]) + ["improvement"] * len(
+        month["improvements"]
+    )
+
+    # a conversation behind an improvement: its review (it failed the point) and messages
+    category = quality.BY_NAME[month["improvement_categories"][0]].label
+    example = app.selectbox(key="coach_example")
+    labels = example.options  # what the list shows: the point, then the conversation
+    assert len(labels) == sum(map(len, month["strength_examples"] + month["improvement_examples"]))
+    first = next(i for i, text in enumerate(labels) if "(improvement)" in text)
+    assert labels[first].startswith(f"{category} (improvement) · ")
+    example.select_index(first).run()
+    cited = month["improvement_examples"][0][0]
+    review = next(t.value for t in app.text if t.value.startswith("Quality score"))
+    assert category in review.split("failed: ")[1]
+    messages = next(d.value for d in app.dataframe if "sender_role" in d.value.columns)
+    expected_texts = [
+        r["text"]
+        for r in _rows(explorer_settings, "SELECT text FROM conversation_messages(?)", [cited])
+    ]
+    assert list(messages["text"]) == expected_texts and expected_texts
+    assert not app.exception
+
+
+def test_the_coaching_views_figures_by_hand(explorer_settings: Settings) -> None:
+    """The explorer's quality trend is avg(qa_score) by ISO week, written here in plain SQL
+    (the view compiles it from the semantic layer)."""
+    from powerpulse_pipeline.explorer import selection as views
+
+    weeks = 0
+    with duckdb.connect(
+        str(explorer_settings.duckdb_path), read_only=True, config=LOCKED_CONFIG
+    ) as conn:
+        for agent in ("James Carter", "Maria Lopez", "Tom Becker"):
+            trend = views.quality_trend(conn, date(2025, 3, 3), date(2025, 3, 11), agent, "UTC")
+            expected = conn.execute(
+                "SELECT date_trunc('week', day)::DATE, avg(qa_score), count(qa_score) "
+                "FROM conversations WHERE agent_name = ? AND day BETWEEN '2025-03-03' AND "
+                "'2025-03-11' GROUP BY 1 ORDER BY 1",
+                [agent],
+            ).fetchall()
+            found = [
+                (w.date(), s, n)
+                for w, s, n in zip(
+                    trend["week"], trend["qa_score"], trend["reviewed_conversations"], strict=True
+                )
+            ]
+            assert len(found) == len(expected) > 0
+            weeks += len(found)
+            for (week, score, n), (week2, score2, n2) in zip(found, expected, strict=True):
+                assert week == week2 and n == n2 and abs(score - score2) < 1e-9
+    assert weeks > 3  # agents with two weeks among them
