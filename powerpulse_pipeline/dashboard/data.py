@@ -64,9 +64,8 @@ QUALITY_CATEGORIES = tuple(
 )
 # Per category, how many reviews passed it and how many it applied to (the pass rate is the
 # layer's qa_<name>_pct, in the agent's row). Split off the agents' rows by _split_counts.
-_CATEGORY_COUNTS = ", ".join(
-    f"count(*) FILTER (WHERE c.qa_{n}) AS qa_{n}__passed, count(c.qa_{n}) AS qa_{n}__applicable"
-    for n in quality.NAMES
+_CATEGORY_COUNTS = aggregates(
+    [f"qa_{n}_{count}" for n in quality.NAMES for count in ("passed", "applicable")]
 )
 
 
@@ -235,8 +234,8 @@ def _split_counts(
         per_category: dict[str, dict[str, int]] = {}
         for name in quality.NAMES:
             per_category[name] = {
-                "passed": row.pop(f"qa_{name}__passed"),
-                "applicable": row.pop(f"qa_{name}__applicable"),
+                "passed": row.pop(f"qa_{name}_passed"),
+                "applicable": row.pop(f"qa_{name}_applicable"),
             }
         counts.setdefault(row["period"], {})[row["agent_name"]] = per_category
     return rows, counts

@@ -347,6 +347,32 @@ METRICS: tuple[Metric, ...] = (
         )
         for c in quality.CATEGORIES
     ),
+    *(
+        metric
+        for c in quality.CATEGORIES
+        for metric in (
+            Metric(
+                f"qa_{c.name}_passed",
+                f"count(*) FILTER (WHERE qa_{c.name})::BIGINT",
+                "BIGINT",
+                f"reviews passing {c.label.lower()}",
+                f"{c.label} passed (reviews)",
+                "count",
+                in_daily=False,
+                required=True,
+            ),
+            Metric(
+                f"qa_{c.name}_applicable",
+                f"count(qa_{c.name})::BIGINT",
+                "BIGINT",
+                f"reviews where {c.label.lower()} applies",
+                f"{c.label} applicable (reviews)",
+                "count",
+                in_daily=False,
+                required=True,
+            ),
+        )
+    ),
     Metric(
         "dissatisfied_pct",
         _pct("satisfaction <= 2"),
