@@ -70,7 +70,9 @@ def build_definitions(settings: Settings | None = None) -> Definitions:
         jobs=[ingest_job, daily_job],
         sensors=[
             build_inbox_sensor(settings, ingest_job),
-            build_days_sensor(settings, daily, daily_job, published.key),
+            build_days_sensor(
+                settings, daily, daily_job, published.key, [published.key, dashboard.key]
+            ),
         ],
         resources={
             "duckdb": DuckDBResource(

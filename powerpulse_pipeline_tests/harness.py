@@ -42,6 +42,7 @@ class SensorDriver:
                 run_config=request.run_config,
                 tags=request.tags,
                 partition_key=request.partition_key,
+                asset_selection=request.asset_selection,
             )
             assert result.success
             self.runs.append((job_name, request))

@@ -31,6 +31,7 @@ from dagster import (
 )
 
 from ..settings import Settings, agent_key
+from ..warehouse.schema import schema_fingerprint
 from ..warehouse.sessions import AGENT_KEY
 from ..warehouse.tables import RAW_MESSAGES
 from . import rerequest
@@ -66,6 +67,8 @@ class DaysCursor:
     owed: dict[str, Owed] = field(default_factory=dict)
     # The agent aliases and exclusions the stored days were built with (Settings.agent_fingerprint)
     agents: dict[str, list[str]] = field(default_factory=lambda: dict(NO_AGENT_SETTINGS))
+    # The table layout the analysts' copy was last published with (schema.schema_fingerprint)
+    schema: str | None = None
 
     def dump(self) -> str:
         return json.dumps(
@@ -75,6 +78,7 @@ class DaysCursor:
                     d: [o.touched_at, o.requested_at, o.attempts] for d, o in self.owed.items()
                 },
                 "agents": self.agents,
+                "schema": self.schema,
             },
             separators=(",", ":"),
         )
@@ -91,7 +95,7 @@ class DaysCursor:
                 str(d): Owed(float(t), float(r), int(a)) for d, (t, r, a) in data["owed"].items()
             }
             agents = data.get("agents") or NO_AGENT_SETTINGS
-            return cls(after=data.get("after"), owed=owed, agents=agents)
+            return cls(after=data.get("after"), owed=owed, agents=agents, schema=data.get("schema"))
         except (ValueError, KeyError, TypeError, AttributeError):
             return cls()
 
@@ -192,6 +196,7 @@ def build_days_sensor(
     daily: DailyPartitionsDefinition,
     job: JobDefinition,
     final_asset: AssetKey,
+    republish: list[AssetKey],
 ) -> SensorDefinition:
     @sensor(
         name="touched_days_sensor",
@@ -265,8 +270,24 @@ def build_days_sensor(
         # Newest first: a drop's new day reaches the analysts and the dashboard before the
         # older days it touched (e.g. those whose repeat-contact windows it closed).
         ranges = sorted(contiguous_ranges(due), reverse=True)
+        upgraded = []
+        if cursor.schema != schema_fingerprint() and not cursor.owed:
+            # A new release added columns or tables: publish the copy again now (the work DB
+            # gains them, NULL until their days are rebuilt), so the explorer and `powerpulse
+            # ask` never meet a copy older than their code, whether or not files arrive. With
+            # days owed, their runs publish it, and this waits so as not to pass for them.
+            if settings.duckdb_path.exists() and last:
+                upgraded.append(
+                    RunRequest(
+                        asset_selection=republish,
+                        tags={PARTITION_RANGE_START: last, PARTITION_RANGE_END: last},
+                    )
+                )
+                context.log.info("the table layout changed: publishing the analysts' copy again")
+            cursor.schema = schema_fingerprint()
         return SensorResult(
-            run_requests=[
+            run_requests=upgraded
+            + [
                 RunRequest(
                     tags={
                         PARTITION_RANGE_START: start.isoformat(),
@@ -277,7 +298,7 @@ def build_days_sensor(
             ],
             cursor=cursor.dump(),
             skip_reason=None
-            if ranges
+            if ranges or upgraded
             else f"no newly ingested days ({len(cursor.owed)} days being built)",
         )
 

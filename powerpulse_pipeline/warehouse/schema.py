@@ -3,6 +3,8 @@ and views (DESIGN.md section 4). Idempotent: run on every connection."""
 
 from __future__ import annotations
 
+import hashlib
+
 import duckdb
 
 from ..semantics.dimensions import AGENT_ROWS
@@ -95,6 +97,12 @@ ANALYST_MACROS_AND_VIEWS = (
     COACHING_RANGE_MACRO,
     *DRILLDOWN_MACROS,
 )
+
+
+def schema_fingerprint() -> str:
+    """Changes when a release changes any table, macro or view the analysts' copy holds."""
+    layout = "\n".join([*(t.ddl() for t in ALL_TABLES), *ANALYST_MACROS_AND_VIEWS])
+    return hashlib.sha256(layout.encode()).hexdigest()[:16]
 
 
 # Filling a column added to a warehouse created before it, once, when it is added.

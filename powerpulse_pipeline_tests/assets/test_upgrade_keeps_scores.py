@@ -4,6 +4,7 @@ columns stay NULL ("not reviewed"), no day turns unscored, and `force_rescore` r
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
@@ -12,6 +13,7 @@ import duckdb
 import pytest
 from dagster import DagsterInstance, RunRequest
 
+from powerpulse_pipeline.ask.vocabulary import Vocabulary
 from powerpulse_pipeline.pipeline import DAILY_JOB, build_definitions
 from powerpulse_pipeline.scoring import quality
 from powerpulse_pipeline.sensors.inbox import PARTITION_RANGE_END, PARTITION_RANGE_START
@@ -77,6 +79,16 @@ def _figures(settings: Settings) -> dict[str, object]:
         }
 
 
+def _settings_with_export(root: Path) -> Settings:
+    settings = Settings.from_env(
+        {"POWERPULSE_DATA_DIR": str(root / "data"), "POWERPULSE_START_DATE": "2025-01-01"}
+    )
+    settings.inbox_dir.mkdir(parents=True)
+    shutil.copy(EXPORT, settings.inbox_dir / EXPORT.name)
+    os.utime(settings.inbox_dir / EXPORT.name, (0, 0))
+    return settings
+
+
 def _days(settings: Settings) -> tuple[str, str]:
     with duckdb.connect(str(settings.duckdb_path), read_only=True) as conn:
         first, last = conn.execute("SELECT min(day), max(day) FROM conversations").fetchone()
@@ -86,12 +98,7 @@ def _days(settings: Settings) -> tuple[str, str]:
 def test_an_offline_warehouse_keeps_its_scores_until_a_rescore(
     tmp_path: Path, instance: DagsterInstance
 ) -> None:
-    settings = Settings.from_env(
-        {"POWERPULSE_DATA_DIR": str(tmp_path / "data"), "POWERPULSE_START_DATE": "2025-01-01"}
-    )
-    settings.inbox_dir.mkdir(parents=True)
-    shutil.copy(EXPORT, settings.inbox_dir / EXPORT.name)
-    os.utime(settings.inbox_dir / EXPORT.name, (0, 0))
+    settings = _settings_with_export(tmp_path)
     driver = SensorDriver(build_definitions(settings), instance)
     driver.ingest()
     fresh = _figures(settings)
@@ -121,12 +128,7 @@ def test_an_offline_warehouse_keeps_its_scores_until_a_rescore(
 def test_a_new_prompt_sends_no_request_for_history(
     tmp_path: Path, instance: DagsterInstance, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    settings = Settings.from_env(
-        {"POWERPULSE_DATA_DIR": str(tmp_path / "data"), "POWERPULSE_START_DATE": "2025-01-01"}
-    )
-    settings.inbox_dir.mkdir(parents=True)
-    shutil.copy(EXPORT, settings.inbox_dir / EXPORT.name)
-    os.utime(settings.inbox_dir / EXPORT.name, (0, 0))
+    settings = _settings_with_export(tmp_path)
     with fake_openai_server() as (url, state):
         monkeypatch.setenv("OPENAI_API_KEY", "sk-test-upgrade")
         monkeypatch.setenv("OPENAI_BASE_URL", url)
@@ -145,3 +147,34 @@ def test_a_new_prompt_sends_no_request_for_history(
         _rebuild(SensorDriver(build_definitions(settings), instance), first, last, force=True)
         assert state.schemas["conversation_score"] == 2 * scored
         assert _figures(settings)["reviewed"] == fresh["reviewed"]
+
+
+def test_a_new_layout_is_published_without_waiting_for_a_file(
+    tmp_path: Path, instance: DagsterInstance
+) -> None:
+    """After an upgrade the copy is published again by itself, so the explorer and `powerpulse
+    ask` (whose queries name the new columns) work before any new file arrives."""
+    settings = _settings_with_export(tmp_path)
+    driver = SensorDriver(build_definitions(settings), instance)
+    driver.ingest()
+    with duckdb.connect(str(settings.duckdb_path)) as conn:  # the copy an older release wrote
+        conn.execute("ALTER TABLE conversations DROP COLUMN agent_excluded")
+        conn.execute("DROP TABLE agent_coaching")
+    with (
+        duckdb.connect(str(settings.duckdb_path), read_only=True) as conn,
+        pytest.raises(duckdb.BinderException),
+    ):
+        Vocabulary.load(conn)
+    cursor = json.loads(driver.cursors["touched_days_sensor"] or "{}")
+    driver.cursors["touched_days_sensor"] = json.dumps({**cursor, "schema": "an older layout"})
+
+    (request,) = driver.tick("touched_days_sensor")
+    assert {k.to_user_string() for k in request.asset_selection or []} == {
+        "published_warehouse",
+        "dashboard",
+    }
+    driver.execute(DAILY_JOB, [request])
+    with duckdb.connect(str(settings.duckdb_path), read_only=True) as conn:
+        assert Vocabulary.load(conn).agents  # the new columns are there
+        assert conn.execute("SELECT count(*) FROM agent_coaching").fetchone()[0] > 0
+    assert driver.tick("touched_days_sensor") == []  # once
