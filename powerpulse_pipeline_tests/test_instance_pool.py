@@ -22,6 +22,7 @@ WRITERS = {
     "daily_metrics",
     "topic_metrics",
     "agent_metrics",
+    "agent_coaching",  # its LLM calls are few (one per agent and period) and cached
     "dashboard",  # reads the work DB
     "published_warehouse",
 }
@@ -86,7 +87,7 @@ def test_a_backfill_of_many_days_is_one_run(defs: Definitions) -> None:
         for a in defs.get_repository_def().assets_defs_by_key.values()
         if a.key.to_user_string() not in ("raw_messages", "dashboard")
     ]
-    assert len(daily) == 8
+    assert len(daily) == 9
     for assets_def in [*daily, defs.get_assets_def("raw_messages")]:
         assert assets_def.backfill_policy is not None
         assert assets_def.backfill_policy == BackfillPolicy.single_run()

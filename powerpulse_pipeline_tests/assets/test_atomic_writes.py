@@ -24,7 +24,8 @@ def seed(path: Path) -> None:
         conn.execute(
             "INSERT INTO daily_metrics (day, conversations, scored_conversations, "
             "failed_conversations, customer_messages, agent_messages, autoresponses_filtered, "
-            "unanswered_conversations, csat_pct) VALUES ('2024-06-01', 5, 5, 0, 9, 7, 1, 0, 80)"
+            "unanswered_conversations, reviewed_conversations, csat_pct) "
+            "VALUES ('2024-06-01', 5, 5, 0, 9, 7, 1, 0, 0, 80)"
         )
 
 
