@@ -50,10 +50,15 @@ lint: install
 # Test scratch (Dagster's SQLite storage, DuckDB files) goes on tmpfs where there is one:
 # on disk, SQLite's fsyncs took a third of the suite's time.
 TEST_TMP := $(shell [ -d /dev/shm ] && [ -w /dev/shm ] && echo /dev/shm/powerpulse-tests-$$(id -u))
+# One pytest-xdist worker per CPU (each under its own folder of --basetemp), handed the next test
+# as it finishes one; the long tests are collected first (powerpulse_pipeline_tests/conftest.py).
+# TEST_WORKERS=0 runs the suite in this process, one test after another.
+TEST_WORKERS ?= logical
 
 test: install lint
 	@$(if $(TEST_TMP),mkdir -p $(TEST_TMP) && chmod 700 $(TEST_TMP))
 	$(AS_NORMAL_USER) env $(if $(TEST_TMP),TMPDIR=$(TEST_TMP)) $(BIN)/python -m pytest -q \
+		-n $(TEST_WORKERS) --dist loadgroup \
 		$(if $(TEST_TMP),--basetemp=$(TEST_TMP)/pytest); status=$$?; \
 		$(if $(TEST_TMP),rm -rf $(TEST_TMP);) exit $$status
 

@@ -19,6 +19,54 @@ from .samples_warehouse import build_sample_warehouse
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "external"
 
+# The long tests, in seconds on the 2-core machine with the suite run serially (--durations),
+# by the start of their node id below this folder. `make test` runs the suite on 2 workers
+# (pytest-xdist, --dist loadgroup) that each take the next test when they finish one: the long
+# ones go first, so that the short ones fill in around them rather than one long test running
+# alone at the end. Only the order matters; a test not listed runs after these, in collection
+# order.
+LONG_TESTS = {
+    "ingest/test_hostile_input_property.py": 67,
+    "test_end_to_end.py::test_a_90_day_export": 64,
+    "warehouse/test_publish.py::test_read_only_queries": 56,
+    "warehouse/test_publish.py": 10,
+    "test_run_recovery.py": 49,
+    "assets/test_upgrade_keeps_scores.py": 45,
+    "assets/test_agent_names.py": 30,
+    "assets/test_agent_coaching.py": 12,
+    "dashboard/": 40,  # one unit: its warehouse is built once (dashboard/conftest.py)
+    "test_same_numbers.py::test_contract_tables_match_the_row_by_row_pipeline[generated": 25,
+    "scoring/test_openai_pipeline.py": 21,
+    "explorer/test_browser.py": 13,
+    "assets/test_sql_matches_reference.py": 12,
+    "ingest/test_inbox.py": 11,
+    "test_end_to_end.py": 10,
+    "test_business_hours_pipeline.py": 10,
+    "assets/test_metrics_range_property.py": 10,
+    "test_instance_pool.py": 9,
+}
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The long tests first (LONG_TESTS), each module's tests kept together, so that a serial
+    run still builds a module's or a package's fixtures once."""
+    here = Path(__file__).parent
+
+    def seconds(item: pytest.Item) -> int:
+        if not item.path.is_relative_to(here):
+            return 0
+        name = item.path.relative_to(here).as_posix() + "".join(item.nodeid.partition("::")[1:])
+        return max((s for start, s in LONG_TESTS.items() if name.startswith(start)), default=0)
+
+    own = {item.nodeid: seconds(item) for item in items}
+    module: dict[Path, int] = {}
+    for item in items:
+        module[item.path] = max(module.get(item.path, 0), own[item.nodeid])
+    first = {path: index for index, path in enumerate(dict.fromkeys(i.path for i in items))}
+    # a stable sort: the others keep their order
+    items.sort(key=lambda i: (-module[i.path], first[i.path], -own[i.nodeid]))
+
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:

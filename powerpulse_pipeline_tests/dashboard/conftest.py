@@ -21,6 +21,17 @@ from ..harness import SensorDriver
 FIRST_DAY = datetime(2025, 1, 20, tzinfo=UTC)
 # The tests look from here: the last 7/30/90 days hold data, and so do three months.
 TODAY = date(2025, 3, 22)
+HERE = Path(__file__).parent
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under pytest-xdist (`make test`, --dist loadgroup) this package's tests run on one worker,
+    one after another: the warehouse below is built once, not on every worker that gets one of
+    them (and again each time a worker comes back to the package)."""
+    for item in items:
+        if item.path.is_relative_to(HERE):
+            item.add_marker(pytest.mark.xdist_group("dashboard_warehouse"))
 
 
 @pytest.fixture(scope="package")

@@ -175,10 +175,12 @@ def test_sample_dialogues_score_fast_and_spread() -> None:
         make_transcript([(line.role, line.text) for line in thread.lines if not line.bot])
         for thread in threads
     ]
-    started = time.perf_counter()
+    # CPU time, not wall time: the scorer's own cost, whatever else runs on the machine (the
+    # suite runs on parallel workers, beside browsers and daemons)
+    started = time.thread_time()
     records = [score_transcript(t) for t in transcripts]
-    rate = len(records) / (time.perf_counter() - started)
-    assert rate > 1000, f"{rate:.0f} conversations/s"
+    rate = len(records) / (time.thread_time() - started)
+    assert rate > 1000, f"{rate:.0f} conversations per CPU second"
     assert {r.satisfaction for r in records} >= {1, 2, 4, 5}
     assert any(r.resolved for r in records) and not all(r.resolved for r in records)
 
