@@ -271,12 +271,12 @@ def build_days_sensor(
         # older days it touched (e.g. those whose repeat-contact windows it closed).
         ranges = sorted(contiguous_ranges(due), reverse=True)
         upgraded = []
-        if cursor.schema != schema_fingerprint() and not cursor.owed:
+        if cursor.schema != schema_fingerprint():
             # A new release added columns or tables: publish the copy again now (the work DB
             # gains them, NULL until their days are rebuilt), so the explorer and `powerpulse
-            # ask` never meet a copy older than their code, whether or not files arrive. With
-            # days owed, their runs publish it, and this waits so as not to pass for them.
-            if settings.duckdb_path.exists() and last:
+            # ask` never meet a copy older than their code, whether or not files arrive. Days
+            # owed have runs that publish it (and a republish must not pass for them).
+            if not cursor.owed and settings.duckdb_path.exists() and last:
                 upgraded.append(
                     RunRequest(
                         asset_selection=republish,
