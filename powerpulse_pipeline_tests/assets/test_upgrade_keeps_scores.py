@@ -124,6 +124,8 @@ def test_an_offline_warehouse_keeps_its_scores_until_a_rescore(
     assert rescored["reviewed"] == fresh["reviewed"] and rescored["reviewed"][0] > 0
     assert rescored["coaching"] == fresh["coaching"] > 0
 
+    _a_new_layout_is_published_without_waiting_for_a_file(settings, driver)
+
 
 def test_a_new_prompt_sends_no_request_for_history(
     tmp_path: Path, instance: DagsterInstance, monkeypatch: pytest.MonkeyPatch
@@ -143,20 +145,14 @@ def test_a_new_prompt_sends_no_request_for_history(
         assert state.schemas["conversation_score"] == scored  # history is not re-billed
         assert kept["scores"] == fresh["scores"] and kept["daily"] == fresh["daily"]
         assert kept["scorers"] == [("openai:gpt-4o-mini", "scored", len(fresh["scores"]), 0)]
-
-        _rebuild(SensorDriver(build_definitions(settings), instance), first, last, force=True)
-        assert state.schemas["conversation_score"] == 2 * scored
-        assert _figures(settings)["reviewed"] == fresh["reviewed"]
+        # (force_rescore is the same run config as offline, tested above)
 
 
-def test_a_new_layout_is_published_without_waiting_for_a_file(
-    tmp_path: Path, instance: DagsterInstance
+def _a_new_layout_is_published_without_waiting_for_a_file(
+    settings: Settings, driver: SensorDriver
 ) -> None:
     """After an upgrade the copy is published again by itself, so the explorer and `powerpulse
     ask` (whose queries name the new columns) work before any new file arrives."""
-    settings = _settings_with_export(tmp_path)
-    driver = SensorDriver(build_definitions(settings), instance)
-    driver.ingest()
     with duckdb.connect(str(settings.duckdb_path)) as conn:  # the copy an older release wrote
         conn.execute("ALTER TABLE conversations DROP COLUMN agent_excluded")
         conn.execute("DROP TABLE agent_coaching")
