@@ -38,6 +38,9 @@ def browser() -> Iterator[Any]:
 
 
 def _open(browser: Any, page: Path, fragment: str = "") -> None:
+    # A new URL that differs only in its fragment would not reload the file (a page an earlier
+    # test rewrote would stay as it was): leave it first.
+    browser.get("about:blank")
     browser.get_log("browser")  # drop what earlier pages logged
     browser.get_log("performance")
     browser.get(page.as_uri() + fragment)
