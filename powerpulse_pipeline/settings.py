@@ -119,11 +119,6 @@ class Settings:
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
-    def canonical_agent(self, name: str | None) -> str | None:
-        if name is None:
-            return None
-        return dict(self.agent_aliases).get(agent_key(name), name)
-
     @property
     def agent_fingerprint(self) -> dict[str, list[str]]:
         """What per-agent tables were built with; a change rebuilds the days it affects."""

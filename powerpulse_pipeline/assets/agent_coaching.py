@@ -206,7 +206,8 @@ def _llm_points(
             Point(p["kind"], p["category"], p["text"], tuple(p["examples"]))
             for p in json.loads(raw)
         ]
-    todo = [a for h, a in hashes.items() if h not in cached]
+    todo_hashes = [h for h in hashes if h not in cached]
+    todo = [hashes[h] for h in todo_hashes]
     written.cache_hits = len(cached)
     results, stats = coach.coach_all(todo, log)
     written.requests, written.retries, written.fallbacks = (
@@ -217,13 +218,13 @@ def _llm_points(
     written.prompt_tokens, written.completion_tokens = stats.prompt_tokens, stats.completion_tokens
     written.cost_usd, written.errors = stats.cost_usd, stats.errors
     fresh = []
-    for agent, result in zip(todo, results, strict=True):
+    for input_hash, agent, result in zip(todo_hashes, todo, results, strict=True):
         if result.points is None:
             continue
         points[(agent.period, agent.period_start, agent.agent_name)] = result.points
         fresh.append(
             {
-                "input_hash": coach.input_hash(agent),
+                "input_hash": input_hash,
                 "coach": coach.name,
                 "points": json.dumps(
                     [p.__dict__ | {"examples": list(p.examples)} for p in result.points]
