@@ -6,6 +6,7 @@ from dagster import AssetSelection, Definitions, define_asset_job, in_process_ex
 from dagster_duckdb import DuckDBResource
 
 from .assets.agent_coaching import build_agent_coaching_asset
+from .assets.conversation_embeddings import build_conversation_embeddings_asset
 from .assets.conversation_facts import build_conversation_facts_asset
 from .assets.conversations import build_conversations_asset
 from .assets.dashboard import build_dashboard_asset
@@ -13,6 +14,7 @@ from .assets.messages import build_messages_asset
 from .assets.metrics import build_metric_assets
 from .assets.published_warehouse import build_published_asset
 from .assets.raw_messages import build_raw_messages_asset
+from .assets.recurring_issues import build_recurring_issues_asset
 from .assets.score_cache import build_score_cache_asset
 from .partitions import daily_partitions
 from .scoring.resource import ScorerResource
@@ -39,7 +41,12 @@ def build_definitions(settings: Settings | None = None) -> Definitions:
 
     # The data flow, file to analysts' copy; each asset is named after the table it writes.
     raw_messages = build_raw_messages_asset(settings)
-    metric_assets = [*build_metric_assets(daily), build_agent_coaching_asset(daily)]
+    metric_assets = [
+        *build_metric_assets(daily),
+        build_agent_coaching_asset(daily),
+        build_conversation_embeddings_asset(daily),
+        build_recurring_issues_asset(daily),
+    ]
     published = build_published_asset(settings, daily, metric_assets)
     dashboard = build_dashboard_asset(settings, metric_assets)
     day_assets = [
@@ -89,6 +96,7 @@ def build_definitions(settings: Settings | None = None) -> Definitions:
                 mask_pii=settings.mask_pii,
                 topics=list(settings.topics),
                 prices_json=settings.llm_prices,
+                embedding_model=settings.embedding_model,
             ),
         },
         # Steps are short and DuckDB-bound: one process per run, not one per step.

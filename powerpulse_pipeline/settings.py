@@ -96,6 +96,9 @@ class Settings:
     agent_aliases: tuple[tuple[str, str], ...] = ()
     # Names (after aliasing) left out of per-agent figures and coaching.
     excluded_agents: tuple[str, ...] = ()
+    # POWERPULSE_EMBEDDING_MODEL: auto (an OpenAI model with a key, else the offline one),
+    # offline, off (no similar conversations or recurring issues), or an endpoint's model name.
+    embedding_model: str = "auto"
     _lowered_patterns: tuple[str, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -238,6 +241,7 @@ class Settings:
             llm_max_attempts=attempts,
             llm_prices=env.get("POWERPULSE_LLM_PRICES", ""),
             mask_pii=mask in {"true", "1", "yes"},
+            embedding_model=get("POWERPULSE_EMBEDDING_MODEL", "auto").strip() or "auto",
             topics=_split_list(env.get("POWERPULSE_TOPICS", "")),
             business_hours=business_hours,
             repeat_contact_window=timedelta(days=repeat_days),

@@ -15,6 +15,7 @@ from .topics import DEFAULT_TOPICS
 
 if TYPE_CHECKING:
     from ..coaching.openai_coach import OpenAICoach
+    from ..similarity.embedders import Embedder
     from .openai_scorer import OpenAISettings
 
 
@@ -40,6 +41,7 @@ class ScorerResource(ConfigurableResource):
     mask_pii: bool = defaults.MASK_PII
     topics: list[str] = []
     prices_json: str = ""
+    embedding_model: str = "auto"
 
     def resolved_mode(self) -> str:
         if self.mode == "auto":
@@ -69,6 +71,35 @@ class ScorerResource(ConfigurableResource):
             self._openai_settings(),
             api_key=self._api_key(),
             base_url=os.environ.get("OPENAI_BASE_URL") or None,
+        )
+
+    def embedding_choice(self) -> str:
+        """`off`, `offline`, or the endpoint's model name."""
+        choice = self.embedding_model
+        if choice.lower() in {"off", "offline"}:
+            return choice.lower()
+        if choice.lower() == "auto":
+            from ..similarity.embedders import OPENAI_DEFAULT_MODEL
+
+            return OPENAI_DEFAULT_MODEL if os.environ.get("OPENAI_API_KEY") else "offline"
+        return choice
+
+    def build_embedder(self) -> Embedder | None:
+        """None when POWERPULSE_EMBEDDING_MODEL=off."""
+        choice = self.embedding_choice()
+        if choice == "off":
+            return None
+        if choice == "offline":
+            from ..similarity.embedders import OfflineEmbedder
+
+            return OfflineEmbedder()
+        from ..similarity.embedders import OpenAIEmbedder
+
+        return OpenAIEmbedder(
+            self._openai_settings(),
+            api_key=self._api_key(),
+            base_url=os.environ.get("OPENAI_BASE_URL") or None,
+            model=choice,
         )
 
     def _api_key(self) -> str:

@@ -19,7 +19,7 @@ import duckdb
 
 from .schema import ANALYST_MACROS_AND_VIEWS
 
-# Tables analysts read; raw_messages, score_cache and coaching_cache are the pipeline's own.
+# Tables analysts read; raw_messages and the caches are the pipeline's own.
 PUBLISHED_TABLES = (
     "ingested_files",
     "messages",
@@ -28,6 +28,9 @@ PUBLISHED_TABLES = (
     "topic_metrics",
     "agent_metrics",
     "agent_coaching",
+    "conversation_embeddings",
+    "recurring_issues",
+    "recurring_issue_members",
 )
 
 # The oldest storage format that DuckDB 1.x clients (the 1.x CLI, BI drivers) still read.

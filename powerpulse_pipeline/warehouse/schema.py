@@ -68,6 +68,24 @@ DRILLDOWN_MACROS = (
         FROM messages WHERE conversation_id = conversation ORDER BY sent_at, message_key""",
 )
 
+# The k conversations whose customers wrote most like this one's, most similar first (ties by
+# id); vectors of another model are never compared.
+SIMILAR_MACRO = """
+CREATE OR REPLACE MACRO similar_conversations(conversation, k) AS TABLE
+    WITH target AS (
+        SELECT model, embedding FROM conversation_embeddings WHERE conversation_id = conversation
+    ), nearest AS (
+        SELECT e.conversation_id,
+            list_cosine_similarity(e.embedding, t.embedding)::DOUBLE AS similarity
+        FROM conversation_embeddings e JOIN target t ON e.model = t.model
+        WHERE e.conversation_id <> conversation
+        ORDER BY similarity DESC, e.conversation_id LIMIT k
+    )
+    SELECT n.conversation_id, n.similarity, c.day, c.summary
+    FROM nearest n JOIN conversations c USING (conversation_id)
+    ORDER BY n.similarity DESC, n.conversation_id
+"""
+
 RANGE_MACRO = f"""
 CREATE OR REPLACE MACRO metrics_between(start_day, end_day) AS TABLE
     SELECT {METRIC_AGGREGATES}
@@ -95,6 +113,7 @@ ANALYST_MACROS_AND_VIEWS = (
     TOPIC_RANGE_MACRO,
     AGENT_RANGE_MACRO,
     COACHING_RANGE_MACRO,
+    SIMILAR_MACRO,
     *DRILLDOWN_MACROS,
 )
 

@@ -29,6 +29,7 @@ _ARROW: dict[str, pa.DataType] = {
     "VARCHAR[]": pa.list_(pa.string()),
     "DATE[]": pa.list_(pa.date32()),
     "VARCHAR[][]": pa.list_(pa.list_(pa.string())),
+    "FLOAT[]": pa.list_(pa.float32()),
 }
 
 
@@ -333,6 +334,88 @@ COACHING_CACHE = Table(
     primary_key=("input_hash", "coach"),
 )
 
+# Similar conversations and recurring issues (DESIGN.md section 11).
+EMBEDDING_CACHE = Table(
+    "embedding_cache",
+    (
+        _c("text_hash", "VARCHAR", "sha256 of the embedded text", True),
+        _c("model", "VARCHAR", "offline:<model> or openai:<model>", True),
+        _c("embedding", "FLOAT[]", "unit vector", True),
+        _c("tokens", "INTEGER", "tokens the model read"),
+        _c("cost_usd", "DOUBLE", "estimated cost (0 offline)"),
+        _c("created_at", "TIMESTAMPTZ", "when", True),
+    ),
+    primary_key=("text_hash", "model"),
+)
+
+CONVERSATION_EMBEDDINGS = Table(
+    "conversation_embeddings",
+    (
+        _c("conversation_id", "VARCHAR", "conversation", True),
+        _c("day", "DATE", "the conversation's day", True),
+        _c("model", "VARCHAR", "the embedding model", True),
+        _c("text_hash", "VARCHAR", "sha256 of the customer side as embedded", True),
+        _c(
+            "embedding",
+            "FLOAT[]",
+            "unit vector of the customer's messages (stickers and attachments left out)",
+            True,
+        ),
+    ),
+    primary_key=("conversation_id",),
+)
+
+RECURRING_ISSUES = Table(
+    "recurring_issues",
+    (
+        _c("period", "VARCHAR", "week (ISO, Monday first) | month", True),
+        _c("period_start", "DATE", "first day of the period", True),
+        _c("period_end", "DATE", "last day of the period (inclusive)", True),
+        _c("issue_id", "INTEGER", "1 = the period's largest group", True),
+        _c("label", "VARCHAR", "a short name: distinctive words, or an LLM's from summaries", True),
+        _c("keywords", "VARCHAR[]", "the group's most distinctive words", True),
+        _c("conversations", "BIGINT", "conversations in the group", True),
+        _c(
+            "previous_conversations",
+            "BIGINT",
+            "conversations of the period before as close to this group's centre as its members",
+            True,
+        ),
+        _c("csat_pct", "DOUBLE", "CSAT of the group's conversations (the semantic layer's)"),
+        _c("example_conversation_ids", "VARCHAR[]", "the members nearest the centre", True),
+        _c("labelled_by", "VARCHAR", "offline:keywords or openai:<model>", True),
+    ),
+    primary_key=("period", "period_start", "issue_id"),
+)
+
+RECURRING_ISSUE_MEMBERS = Table(
+    "recurring_issue_members",
+    (
+        _c("period", "VARCHAR", "week | month", True),
+        _c("period_start", "DATE", "first day of the period", True),
+        _c("period_end", "DATE", "last day of the period", True),
+        _c("issue_id", "INTEGER", "the group", True),
+        _c("conversation_id", "VARCHAR", "in one group of the period at most", True),
+        _c("similarity", "DOUBLE", "cosine to the group's centre", True),
+    ),
+    primary_key=("period", "period_start", "conversation_id"),
+)
+
+# What an LLM named a group, keyed by everything it was shown (the pipeline's own).
+ISSUE_LABEL_CACHE = Table(
+    "issue_label_cache",
+    (
+        _c("input_hash", "VARCHAR", "sha256 of the request", True),
+        _c("labeller", "VARCHAR", "openai:<model>", True),
+        _c("label", "VARCHAR", "the label", True),
+        _c("prompt_tokens", "INTEGER", "tokens sent"),
+        _c("completion_tokens", "INTEGER", "tokens received"),
+        _c("cost_usd", "DOUBLE", "estimated cost"),
+        _c("created_at", "TIMESTAMPTZ", "when", True),
+    ),
+    primary_key=("input_hash", "labeller"),
+)
+
 ALL_TABLES = (
     RAW_MESSAGES,
     INGESTED_FILES,
@@ -345,5 +428,10 @@ ALL_TABLES = (
     AGENT_METRICS,
     AGENT_COACHING,
     COACHING_CACHE,
+    EMBEDDING_CACHE,
+    CONVERSATION_EMBEDDINGS,
+    RECURRING_ISSUES,
+    RECURRING_ISSUE_MEMBERS,
+    ISSUE_LABEL_CACHE,
 )
 TABLES = {table.name: table for table in ALL_TABLES}

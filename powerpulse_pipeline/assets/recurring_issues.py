@@ -1,0 +1,249 @@
+"""`recurring_issues` and `recurring_issue_members`: per ISO week and per month, groups of
+similar conversations with a label, size, the size of the same issue in the period before,
+CSAT and examples (DESIGN.md section 11).
+
+A run rebuilds every week and month its days fall in, and the week and month after each
+(their "previous" counts read this period), from all of the period's conversations. Work is
+proportional to the periods changed, never to the history.
+"""
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+from dagster import (
+    AssetExecutionContext,
+    AssetsDefinition,
+    DailyPartitionsDefinition,
+    MaterializeResult,
+    asset,
+)
+from dagster_duckdb import DuckDBResource
+
+from ..partitions import DUCKDB_POOL
+from ..scoring.resource import ScorerResource
+from ..semantics.metrics import aggregates
+from ..similarity.embedders import OFFLINE
+from ..similarity.issues import EXAMPLES, Group, find_groups
+from ..similarity.texts import CUSTOMER_TEXTS
+from ..warehouse.io import transaction
+from ..warehouse.schema import ensure_schema
+from ..warehouse.tables import RECURRING_ISSUE_MEMBERS, RECURRING_ISSUES
+from .daily import daily_defaults, day_range
+
+OFFLINE_LABELS = "offline:keywords"
+
+# The weeks and months the days fall in, and the one after each.
+_PERIODS = """
+    WITH days AS (SELECT d::DATE AS day FROM range($first_day::DATE, $last_day::DATE + 1,
+        INTERVAL 1 DAY) t(d)),
+    touched AS (
+        SELECT DISTINCT 'week' AS period, date_trunc('week', day)::DATE AS period_start FROM days
+        UNION SELECT DISTINCT 'month', date_trunc('month', day)::DATE FROM days
+    ),
+    periods AS (
+        SELECT * FROM touched
+        UNION SELECT period, CASE period WHEN 'week' THEN period_start + INTERVAL 7 DAY
+            ELSE period_start + INTERVAL 1 MONTH END::DATE FROM touched
+    )
+    SELECT period, period_start,
+        CASE period WHEN 'week' THEN period_start + INTERVAL 6 DAY
+            ELSE period_start + INTERVAL 1 MONTH - INTERVAL 1 DAY END::DATE AS period_end,
+        CASE period WHEN 'week' THEN period_start - INTERVAL 7 DAY
+            ELSE period_start - INTERVAL 1 MONTH END::DATE AS previous_start
+    FROM periods ORDER BY period, period_start
+"""
+
+_PERIOD_ROWS = f"""
+    SELECT e.conversation_id, e.embedding, t.text
+    FROM conversation_embeddings e JOIN ({CUSTOMER_TEXTS}) t USING (conversation_id)
+    WHERE e.model = $model AND e.day BETWEEN $first_day AND $last_day
+    ORDER BY e.conversation_id
+"""
+
+_PREVIOUS = """
+    SELECT embedding FROM conversation_embeddings
+    WHERE model = $model AND day BETWEEN $first_day AND $last_day
+"""
+
+# CSAT of each group, by the semantic layer's one definition.
+_CSAT = f"""
+    UPDATE recurring_issues r SET csat_pct = g.csat_pct FROM (
+        SELECT m.period, m.period_start, m.issue_id, {aggregates(["csat_pct"])}
+        FROM recurring_issue_members m JOIN conversations USING (conversation_id)
+        WHERE (m.period, m.period_start) IN (SELECT (period, period_start) FROM new_periods)
+        GROUP BY ALL
+    ) g
+    WHERE r.period = g.period AND r.period_start = g.period_start AND r.issue_id = g.issue_id
+"""
+
+
+@dataclass
+class IssuesWritten:
+    periods: int
+    issues: int
+    members: int
+    seconds: float
+
+
+def _matrix(column: pa.ChunkedArray) -> np.ndarray:
+    if len(column) == 0:
+        return np.zeros((0, 0), np.float32)
+    lists = column.combine_chunks()
+    width = len(lists[0])
+    return lists.values.to_numpy(zero_copy_only=False).reshape(-1, width).astype(np.float32)
+
+
+def write_recurring_issues(
+    conn_factory: Callable[[], Any],
+    model: str,
+    first_day: date,
+    last_day: date,
+    log: Callable[[str], None] = print,
+) -> IssuesWritten:
+    started = time.monotonic()
+    issues: list[dict[str, Any]] = []
+    members: list[dict[str, Any]] = []
+    with conn_factory() as conn:
+        ensure_schema(conn)
+        periods = conn.execute(_PERIODS, {"first_day": first_day, "last_day": last_day}).fetchall()
+        for period, start, end, previous_start in periods:
+            rows = conn.sql(
+                _PERIOD_ROWS, params={"model": model, "first_day": start, "last_day": end}
+            ).to_arrow_table()
+            if rows.num_rows == 0:
+                continue
+            before = conn.sql(
+                _PREVIOUS,
+                params={
+                    "model": model,
+                    "first_day": previous_start,
+                    "last_day": start - timedelta(days=1),
+                },
+            ).to_arrow_table()
+            ids = rows.column("conversation_id").to_pylist()
+            groups = find_groups(
+                _matrix(rows.column("embedding")),
+                rows.column("text").to_pylist(),
+                ids,
+                _matrix(before.column("embedding")),
+            )
+            for number, group in enumerate(groups, start=1):
+                issues.append(_issue(period, start, end, number, group, ids))
+                members.extend(
+                    {
+                        "period": period,
+                        "period_start": start,
+                        "period_end": end,
+                        "issue_id": number,
+                        "conversation_id": ids[i],
+                        "similarity": float(s),
+                    }
+                    for i, s in zip(group.members, group.similarities, strict=True)
+                )
+    with conn_factory() as conn, transaction(conn):
+        conn.register(
+            "new_periods",
+            pa.table(
+                {
+                    "period": [p[0] for p in periods],
+                    "period_start": pa.array([p[1] for p in periods], pa.date32()),
+                }
+            ),
+        )
+        conn.register(
+            "new_issues", pa.Table.from_pylist(issues, schema=RECURRING_ISSUES.arrow_schema())
+        )
+        conn.register(
+            "new_members",
+            pa.Table.from_pylist(members, schema=RECURRING_ISSUE_MEMBERS.arrow_schema()),
+        )
+        try:
+            for table in ("recurring_issues", "recurring_issue_members"):
+                conn.execute(
+                    f"DELETE FROM {table} USING new_periods n WHERE {table}.period = n.period "
+                    f"AND {table}.period_start = n.period_start"
+                )
+            conn.execute("INSERT INTO recurring_issues BY NAME SELECT * FROM new_issues")
+            conn.execute("INSERT INTO recurring_issue_members BY NAME SELECT * FROM new_members")
+            conn.execute(_CSAT)
+        finally:
+            for name in ("new_periods", "new_issues", "new_members"):
+                conn.unregister(name)
+    written = IssuesWritten(len(periods), len(issues), len(members), time.monotonic() - started)
+    log(
+        f"{written.issues} recurring issues ({written.members} conversations) in "
+        f"{written.periods} weeks and months, {written.seconds:.1f} s"
+    )
+    return written
+
+
+def _issue(
+    period: str, start: date, end: date, number: int, group: Group, ids: list[str]
+) -> dict[str, Any]:
+    return {
+        "period": period,
+        "period_start": start,
+        "period_end": end,
+        "issue_id": number,
+        "label": group.label,
+        "keywords": group.keywords,
+        "conversations": group.size,
+        "previous_conversations": group.previous,
+        "csat_pct": None,
+        "example_conversation_ids": [ids[i] for i in group.members[:EXAMPLES]],
+        "labelled_by": OFFLINE_LABELS,
+    }
+
+
+def embedding_model_name(scorer: ScorerResource) -> str | None:
+    """The name the embeddings are stored under, without loading the model."""
+    choice = scorer.embedding_choice()
+    if choice == "off":
+        return None
+    return OFFLINE if choice == "offline" else f"openai:{choice}"
+
+
+def build_recurring_issues_asset(daily: DailyPartitionsDefinition) -> AssetsDefinition:
+    @asset(
+        name="recurring_issues",
+        deps=["conversation_embeddings", "conversations"],
+        pool=DUCKDB_POOL,
+        kinds={"python", "duckdb"},
+        metadata={
+            "dagster/column_schema": RECURRING_ISSUES.column_schema(),
+            "dagster/table_name": "recurring_issues",
+        },
+        description=(
+            "Per ISO week and month: groups of conversations whose customers wrote about the "
+            "same thing (k-means on their embeddings), each with a label, its size, the same "
+            "issue's size in the period before, CSAT and examples; members in "
+            "recurring_issue_members."
+        ),
+        **daily_defaults(daily),
+    )
+    def recurring_issues(
+        context: AssetExecutionContext, duckdb: DuckDBResource, scorer: ScorerResource
+    ) -> MaterializeResult:
+        first_day, last_day = day_range(context)
+        model = embedding_model_name(scorer)
+        if model is None:
+            return MaterializeResult(metadata={"embedder": "off"})
+        written = write_recurring_issues(
+            duckdb.get_connection, model, first_day, last_day, log=context.log.info
+        )
+        return MaterializeResult(
+            metadata={
+                "dagster/row_count": written.issues,
+                "run_periods": written.periods,
+                "run_issues": written.issues,
+                "run_grouped_conversations": written.members,
+                "run_elapsed_seconds": round(written.seconds, 3),
+            }
+        )
+
+    return recurring_issues
