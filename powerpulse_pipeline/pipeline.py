@@ -85,19 +85,7 @@ def build_definitions(settings: Settings | None = None) -> Definitions:
             "duckdb": DuckDBResource(
                 database=str(settings.work_db_path), connection_config=DUCKDB_CONFIG
             ),
-            "scorer": ScorerResource(
-                mode=settings.scorer,
-                model=settings.llm_model,
-                concurrency=settings.llm_concurrency,
-                rpm=settings.llm_rpm,
-                tpm=settings.llm_tpm,
-                timeout_seconds=settings.llm_timeout_seconds,
-                max_attempts=settings.llm_max_attempts,
-                mask_pii=settings.mask_pii,
-                topics=list(settings.topics),
-                prices_json=settings.llm_prices,
-                embedding_model=settings.embedding_model,
-            ),
+            "scorer": ScorerResource.from_settings(settings),
         },
         # Steps are short and DuckDB-bound: one process per run, not one per step.
         executor=in_process_executor,

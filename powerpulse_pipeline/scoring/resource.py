@@ -15,6 +15,7 @@ from .topics import DEFAULT_TOPICS
 
 if TYPE_CHECKING:
     from ..coaching.openai_coach import OpenAICoach
+    from ..settings import Settings
     from ..similarity.embedders import Embedder
     from .openai_scorer import OpenAISettings
 
@@ -42,6 +43,22 @@ class ScorerResource(ConfigurableResource):
     topics: list[str] = []
     prices_json: str = ""
     embedding_model: str = "auto"
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ScorerResource:
+        return cls(
+            mode=settings.scorer,
+            model=settings.llm_model,
+            concurrency=settings.llm_concurrency,
+            rpm=settings.llm_rpm,
+            tpm=settings.llm_tpm,
+            timeout_seconds=settings.llm_timeout_seconds,
+            max_attempts=settings.llm_max_attempts,
+            mask_pii=settings.mask_pii,
+            topics=list(settings.topics),
+            prices_json=settings.llm_prices,
+            embedding_model=settings.embedding_model,
+        )
 
     def resolved_mode(self) -> str:
         if self.mode == "auto":
