@@ -10,6 +10,7 @@ garbage (a 200 whose body is not a completion), 401.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import socket
@@ -42,6 +43,8 @@ class FakeState:
     # The reply's content for a request, in place of a score (the ask tests' model replies).
     content_for: Callable[[dict[str, Any]], str] | None = None
     schemas: Counter[str] = field(default_factory=Counter)  # requests per response schema
+    embedding_requests: int = 0
+    embedded_texts: Counter[str] = field(default_factory=Counter)  # inputs per text
 
 
 def _score_for(text: str) -> dict[str, Any]:
@@ -116,6 +119,9 @@ class _Handler(BaseHTTPRequestHandler):
         state = self.server.state
         body = self.rfile.read(int(self.headers.get("content-length", 0))).decode()
         request = json.loads(body)
+        if self.path.rstrip("/").endswith("/embeddings"):
+            self._embeddings(state, body, request)
+            return
         user_text = request["messages"][-1]["content"]
         with state.lock:
             state.requests += 1
@@ -223,6 +229,39 @@ class _Handler(BaseHTTPRequestHandler):
                 },
                 limit_headers,
             )
+
+    def _embeddings(self, state: FakeState, body: str, request: dict[str, Any]) -> None:
+        """POST /embeddings: a bag of words hashed into 64 dimensions, so texts sharing words
+        are near; `[fault:embed500]` in an input fails its batch's first attempt."""
+        inputs = request["input"] if isinstance(request["input"], list) else [request["input"]]
+        with state.lock:  # `requests` counts chat completions; these are counted apart
+            state.embedding_requests += 1
+            if state.keep_bodies:
+                state.bodies.append(body)
+            state.auth_headers.add(self.headers.get("authorization", ""))
+            first = any(state.embedded_texts[t] == 0 for t in inputs)
+            state.embedded_texts.update(inputs)
+        if first and any("[fault:embed500]" in t for t in inputs):
+            self._send(500, {"error": {"message": "embedding backend fell over"}})
+            return
+        data = []
+        for index, text in enumerate(inputs):
+            vector = [0.0] * 64
+            for word in re.findall(r"\w+", text.lower()):
+                vector[hashlib.sha256(word.encode()).digest()[0] % 64] += 1.0
+            norm = sum(v * v for v in vector) ** 0.5 or 1.0
+            vector = [v / norm for v in vector] if any(vector) else [1.0] + [0.0] * 63
+            data.append({"object": "embedding", "index": index, "embedding": vector})
+        tokens = sum(len(t.split()) for t in inputs)
+        self._send(
+            200,
+            {
+                "object": "list",
+                "data": data,
+                "model": request["model"],
+                "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+            },
+        )
 
     def _fault(self, text: str, attempt: int) -> str | None:
         match = _MARKER.search(text)

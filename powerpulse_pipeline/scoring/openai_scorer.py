@@ -88,7 +88,7 @@ def is_retryable(exc: BaseException) -> bool:
     return False
 
 
-_backoff = wait_exponential_jitter(initial=0.5, max=20.0, jitter=1.0)
+_backoff = wait_exponential_jitter(multiplier=0.5, max=20.0, jitter=1.0)
 
 
 def retry_wait(state: RetryCallState) -> float:

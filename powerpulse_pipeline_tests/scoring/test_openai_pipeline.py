@@ -94,8 +94,22 @@ def test_dropped_files_are_scored_by_the_openai_endpoint_with_cost_per_day(
     )
     assert KEY not in everything
 
+    # With a key, the customer sides are embedded by the endpoint, batched, once per text,
+    # with tokens and cost in the run's figures.
+    texts = query("SELECT count(DISTINCT text_hash) FROM conversation_embeddings")[0][0]
+    assert query("SELECT DISTINCT model, len(embedding) FROM conversation_embeddings") == [
+        ("openai:text-embedding-3-small", 64)
+    ]
+    assert sum(openai_env.embedded_texts.values()) == texts
+    assert openai_env.embedding_requests > 0
+    embedded = next(iter(day_metadata(instance, "conversation_embeddings").values()))
+    assert embedded["embedder"].value == "openai:text-embedding-3-small"
+    assert embedded["run_tokens"].value > 0 and embedded["run_cost_usd"].value > 0
+    assert query("SELECT count(*) FROM recurring_issues")[0][0] > 0
+
     # Re-running the days makes zero calls: every content is in the score cache.
     before = openai_env.requests
+    embedding_requests = openai_env.embedding_requests
     daily = [
         r
         for r in requests
@@ -103,6 +117,7 @@ def test_dropped_files_are_scored_by_the_openai_endpoint_with_cost_per_day(
     ]
     driver.execute(DAILY_JOB, daily)
     assert openai_env.requests == before
+    assert openai_env.embedding_requests == embedding_requests
     assert day_metadata(instance, "score_cache")[day]["cache_hits"].value > 0
 
     # force_rescore calls again.
