@@ -224,6 +224,67 @@ _CITED = f"""
 """
 
 
+# The recurring issues (DESIGN.md section 11) of the latest ISO week and the latest month that
+# overlap [$start, $end] (a NULL bound is open), the week first. New issues (none the period
+# before) and growing ones come first, then the largest: what a lead looks at this week. One
+# query for the dashboard and the explorer, so both list the same rows in the same order;
+# `change` and `trend` only restate the table's two counts, and each example comes with its
+# day and summary, in the table's order of examples.
+RECURRING_ISSUES_SQL = """
+    WITH latest AS (
+        SELECT period, max(period_start) AS period_start FROM recurring_issues
+        WHERE ($start IS NULL OR period_end >= $start) AND ($end IS NULL OR period_start <= $end)
+        GROUP BY period
+    )
+    SELECT r.period, r.period_start, r.period_end, r.issue_id, r.label, r.keywords,
+        r.conversations, r.previous_conversations,
+        r.conversations - r.previous_conversations AS change,
+        CASE WHEN r.previous_conversations = 0 THEN 'new'
+            WHEN r.conversations > r.previous_conversations THEN 'growing'
+            WHEN r.conversations = r.previous_conversations THEN 'steady'
+            ELSE 'shrinking' END AS trend,
+        r.csat_pct, r.example_conversation_ids,
+        coalesce((
+            SELECT list({'conversation_id': c.conversation_id, 'day': c.day,
+                    'summary': c.summary}
+                ORDER BY list_position(r.example_conversation_ids, c.conversation_id))
+            FROM conversations c WHERE list_contains(r.example_conversation_ids, c.conversation_id)
+        ), []) AS examples
+    FROM recurring_issues r JOIN latest USING (period, period_start)
+    ORDER BY r.period = 'month',
+        r.previous_conversations = 0 OR r.conversations > r.previous_conversations DESC,
+        r.conversations DESC, r.issue_id
+"""
+
+
+def recurring_issues(
+    conn: duckdb.DuckDBPyConnection, start: date | None = None, end: date | None = None
+) -> list[dict[str, Any]]:
+    """The rows of RECURRING_ISSUES_SQL. On a cursor of its own: the explorer shares one
+    connection between the threads of its sessions."""
+    cursor = conn.cursor()
+    try:
+        cursor.execute(RECURRING_ISSUES_SQL, {"start": start, "end": end})
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    finally:
+        cursor.close()
+
+
+def _recurring_panel(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """{"week": {period_start, period_end, issues}, "month": ...} for the page's panel."""
+    panel: dict[str, Any] = {}
+    for row in rows:
+        row = dict(row)
+        period = row.pop("period")
+        shown = panel.setdefault(
+            period,
+            {"period_start": row["period_start"], "period_end": row["period_end"], "issues": []},
+        )
+        shown["issues"].append(row)
+    return _plain(panel)
+
+
 def _split_counts(
     rows: list[dict[str, Any]],
 ) -> tuple[list[dict[str, Any]], dict[str, dict[str, dict[str, dict[str, int]]]]]:
@@ -351,7 +412,10 @@ def _collect(
         row.pop("started_at")
         row.pop("position")
         worst.setdefault(period, {}).setdefault(kind, []).append(_plain(row))
-    listed = {r["conversation_id"] for r in worst_rows} | cited_ids
+    # the latest week and month with issues up to today, whatever the period picked
+    recurring = recurring_issues(conn, None, today)
+    issue_examples = {cid for row in recurring for cid in row["example_conversation_ids"]}
+    listed = {r["conversation_id"] for r in worst_rows} | cited_ids | issue_examples
     return {
         "generated_at": generated_at.isoformat(timespec="seconds"),
         "today": today.isoformat(),
@@ -384,6 +448,7 @@ def _collect(
         "cited": _cited(conn, cited_ids),
         "coverage": coverage,
         "worst": worst,
+        "recurring_issues": _recurring_panel(recurring),
         "conversations": _messages(conn, listed, timezone),
     }
 

@@ -3,8 +3,10 @@
 Any date range and filter; every headline figure, trend and breakdown of the dashboard for
 that selection; an agent's quality score by week, review categories and coaching points with
 the conversations they cite; the conversations behind a figure and their messages; and
-questions in plain language, answered as `powerpulse ask` answers them. It reads only the
-analysts' copy, and a copy the pipeline publishes is picked up within seconds."""
+questions in plain language, answered as `powerpulse ask` answers them; beside every
+conversation shown, the conversations most like it; conversations like a text; and the
+recurring issues of the range's latest week and month. It reads only the analysts' copy, and
+a copy the pipeline publishes is picked up within seconds."""
 
 from __future__ import annotations
 
@@ -26,6 +28,11 @@ from powerpulse_pipeline.semantics.metrics import BY_NAME, format_value
 from powerpulse_pipeline.settings import Settings, SettingsError
 
 REFRESH_SECONDS = 3
+SEARCH_RESULTS = 10
+# How many similar conversations may be opened one inside another: each level is a pick of
+# the reader's, but a page that keeps growing downwards is no longer readable.
+MAX_DEPTH = 3
+PERCENT = st.column_config.NumberColumn(format="%.1f%%")
 
 
 @st.cache_resource
@@ -138,6 +145,131 @@ def _ask(config: Settings, conn: Any, as_of: date) -> None:
                 st.rerun()
 
 
+def _conversation(conn: Any, conversation_id: str, key: str, depth: int = 0) -> None:
+    """One conversation as every section shows it: its messages, then the conversations
+    whose customers wrote most like it (`similar_conversations`), each one pick away."""
+    st.dataframe(views.messages(conn, conversation_id), hide_index=True)
+    st.markdown("**Similar conversations**")
+    rows, why = views.similar(conn, conversation_id)
+    if why:
+        st.caption(why)
+        return
+    # the id in the key: another conversation's list starts unpicked, not with a stale pick
+    _listed(conn, rows, f"{key}>{conversation_id}", "Open a similar conversation", depth)
+
+
+def _listed(conn: Any, rows: list[dict[str, Any]], key: str, prompt: str, depth: int) -> None:
+    """Conversations with their similarity, day and summary, and a pick that opens one."""
+    st.dataframe(
+        views.similar_frame(rows), hide_index=True, column_config={"similarity %": PERCENT}
+    )
+    if depth >= MAX_DEPTH:
+        st.caption("Open one of these from the conversations list to see what is like it.")
+        return
+    by_id = {r["conversation_id"]: r for r in rows}
+    picked = st.selectbox(
+        prompt,
+        list(by_id),
+        index=None,
+        format_func=lambda cid: views.similar_label(by_id[cid]),
+        placeholder="pick one to read it",
+        key=key,
+    )
+    if picked:
+        _conversation(conn, picked, key, depth + 1)
+
+
+def _search_for(config: Settings, conn: Any, text: str) -> tuple[list[dict[str, Any]], str]:
+    """Conversations like the text, or a plain reason why there are none: the search embeds
+    the text in this process, so a missing model or a failing endpoint must not take the page
+    down."""
+    try:
+        from powerpulse_pipeline.similarity.search import search_conversations
+    except ImportError:
+        return [], "Finding conversations by text is not available in this installation."
+    try:
+        rows = search_conversations(conn, text, SEARCH_RESULTS, config)
+    except Exception as exc:  # any failure of the embedder is said, not raised
+        return [], f"Could not search for conversations like that text: {exc}"
+    if not rows:
+        return [], (
+            "No conversation to compare with: none has an embedding (similarity is off or "
+            "has not run yet)."
+        )
+    return list(rows), ""
+
+
+@st.fragment
+def _search(config: Settings, conn: Any) -> None:
+    """Free text, answered like a conversation's similar ones. A fragment: searching and
+    opening a result rerun only this section."""
+    st.subheader("Find conversations like…")
+    with st.form("find", clear_on_submit=False):
+        text = st.text_input(
+            "Find conversations like…",
+            key="find_text",
+            placeholder="I paid by card but the app says the bill is due",
+        )
+        find = st.form_submit_button("Find")
+    if find and text.strip():
+        st.session_state.found = (text.strip(), *_search_for(config, conn, text.strip()))
+    found = st.session_state.get("found")
+    if not found:
+        return
+    searched, rows, why = found
+    if why:
+        st.info(why)
+        return
+    _listed(conn, rows, f"find>{searched}", "Open a conversation found", 0)
+
+
+@st.fragment
+def _recurring(conn: Any, start: date, end: date) -> None:
+    """The recurring issues of the latest ISO week and month overlapping the range, in the
+    dashboard's order (new and growing first, then the largest), each example one pick away.
+    A fragment: opening an example reruns only this section."""
+    st.subheader("Recurring issues")
+    rows, why = views.issues(conn, start, end)
+    if why:
+        st.caption(why)
+        return
+    st.caption(
+        "Groups of conversations whose customers wrote about the same thing, in the latest "
+        "ISO week and month of the selected days (the agent, topic and language filters do "
+        "not apply here); previous is the same issue's count in the period before."
+    )
+    by_period: dict[tuple[str, date], list[dict[str, Any]]] = {}
+    for row in rows:
+        by_period.setdefault((row["period"], row["period_start"]), []).append(row)
+    for issues in by_period.values():
+        st.markdown(f"**{views.issue_period_label(issues[0])}**")
+        st.dataframe(views.issues_frame(issues), hide_index=True, column_config={"CSAT %": PERCENT})
+    examples = {
+        f"{r['period']}:{r['period_start']}:{r['issue_id']}:{e['conversation_id']}": (r, e)
+        for r in rows
+        for e in r["examples"]
+    }
+
+    def label(option: str) -> str:
+        issue, example = examples[option]
+        when = "month" if issue["period"] == "month" else "week"
+        return (
+            f"{issue['label']} ({when}) · {example['day']} · "
+            f"{example['summary'] or example['conversation_id']}"
+        )
+
+    picked = st.selectbox(
+        "An example of an issue",
+        list(examples),
+        index=None,
+        format_func=label,
+        placeholder="pick one to read it",
+        key="issue_example",
+    )
+    if picked:
+        _conversation(conn, examples[picked][1]["conversation_id"], "issue_example")
+
+
 @st.fragment
 def _coaching(conn: Any, agents: tuple[str, ...], start: date, end: date, zone: str) -> None:
     """One agent's quality: score by week, categories, and the coaching of the weeks and
@@ -221,7 +353,7 @@ def _coaching(conn: Any, agents: tuple[str, ...], start: date, end: date, zone: 
     st.text(views.review_text(review))
     if review.get("coaching_note"):
         st.text(f"Coaching note: {review['coaching_note']}")
-    st.dataframe(views.messages(conn, cid), hide_index=True)
+    _conversation(conn, cid, "coach_example")
 
 
 def main() -> None:
@@ -289,6 +421,8 @@ def main() -> None:
             st.dataframe(views.breakdown(conn, chosen, dimension, zone), hide_index=True)
 
     _coaching(conn, tuple(agents) or vocabulary.agents, start, end, zone)
+    _recurring(conn, start, end)
+    _search(config, conn)
 
     st.subheader("Conversations")
     drill = st.selectbox("Which", list(views.DRILLDOWNS), key="drill")
@@ -300,7 +434,7 @@ def main() -> None:
     st.dataframe(listed, hide_index=True)
     if len(listed):
         opened = st.selectbox("Open a conversation", listed["conversation_id"], key="opened")
-        st.dataframe(views.messages(conn, opened), hide_index=True)
+        _conversation(conn, opened, "opened")
 
     _watch(path, seen)
 

@@ -4,7 +4,11 @@ Every figure is the layer's, so it equals `metrics_between` on the same selectio
 
 An agent's coaching: the quality score by week and the category pass rates (the layer's
 metrics with the agent as filter), the coaching of `coaching_between` and the conversations
-it cites (read from the analysts' macros, no metric SQL of its own)."""
+it cites (read from the analysts' macros, no metric SQL of its own).
+
+Similar conversations and recurring issues (DESIGN.md section 11): `similar_conversations`
+as the macro returns it, free text through `search_conversations`, and the recurring issues
+of the dashboard's own query (`dashboard.data.recurring_issues`)."""
 
 from __future__ import annotations
 
@@ -16,7 +20,7 @@ from typing import Any
 import duckdb
 
 from ..ask.readonly import run_capped
-from ..dashboard.data import HEADLINE, TREND_COLUMNS
+from ..dashboard.data import HEADLINE, TREND_COLUMNS, recurring_issues
 from ..scoring import quality
 from ..semantics.metrics import BY_NAME
 from ..semantics.query import SemanticQuery, compile_query
@@ -30,6 +34,7 @@ BREAKDOWN_METRICS = (
 )
 QUALITY_METRICS = ("qa_score", "reviewed_conversations")
 CATEGORY_METRICS = tuple(f"qa_{name}_pct" for name in quality.NAMES)
+SIMILAR = 5
 # Drill-down: which conversations a figure stands for.
 DRILLDOWNS: dict[str, dict[str, Any]] = {
     "all": {},
@@ -232,4 +237,104 @@ def review_text(review: dict[str, Any]) -> str:
     return (
         f"{BY_NAME['qa_score'].label} {'-' if score is None else f'{score:.1f}%'}; "
         f"passed: {', '.join(passed) or 'none'}; failed: {', '.join(failed) or 'none'}"
+    )
+
+
+def similar(
+    conn: duckdb.DuckDBPyConnection, conversation_id: str, k: int = SIMILAR
+) -> tuple[list[dict[str, Any]], str | None]:
+    """The k conversations of `similar_conversations`, most similar first, or why there are
+    none, in words: the macro returns nothing for a conversation without an embedding, and a
+    lead must not read that as "no conversation is like this one"."""
+    try:
+        rows = _macro_rows(conn, "SELECT * FROM similar_conversations(?, ?)", [conversation_id, k])
+        if rows:
+            return rows, None
+        (found,) = _macro_rows(
+            conn,
+            "SELECT count_if(conversation_id = ?) > 0 AS embedded, count(*) > 0 AS any_embedded "
+            "FROM conversation_embeddings",
+            [conversation_id],
+        )
+    except duckdb.CatalogException:  # a copy published before similarity existed
+        return [], "This copy of the warehouse has no similarity data yet."
+    if not found["any_embedded"]:
+        return [], (
+            "No similar conversations: no conversation has an embedding (similarity is turned "
+            "off with POWERPULSE_EMBEDDING_MODEL=off, or has not run yet)."
+        )
+    if not found["embedded"]:
+        return [], (
+            "No similar conversations: this conversation has no embedding, because its "
+            "customer wrote no text to compare (only stickers, attachments or nothing)."
+        )
+    return [], "No similar conversations: no other conversation has an embedding to compare."
+
+
+def similar_frame(rows: list[dict[str, Any]]) -> Any:
+    """Similar conversations as a table: similarity as a percentage (the macro's cosine x 100),
+    day, summary and the id that opens it."""
+    import pandas as pd
+
+    return pd.DataFrame(
+        [
+            {
+                "similarity %": 100.0 * r["similarity"],
+                "day": r["day"],
+                "summary": r["summary"],
+                "conversation_id": r["conversation_id"],
+            }
+            for r in rows
+        ],
+        columns=["similarity %", "day", "summary", "conversation_id"],
+    )
+
+
+def similar_label(row: dict[str, Any]) -> str:
+    summary = row["summary"] or row["conversation_id"]
+    return f"{100.0 * row['similarity']:.1f}% · {row['day']} · {summary}"
+
+
+def issues(
+    conn: duckdb.DuckDBPyConnection, start: date, end: date
+) -> tuple[list[dict[str, Any]], str | None]:
+    """The recurring issues of the latest ISO week and month overlapping the range, as the
+    dashboard lists them, or why there are none."""
+    try:
+        rows = recurring_issues(conn, start, end)
+    except duckdb.CatalogException:
+        return [], "This copy of the warehouse has no recurring issues yet."
+    if not rows:
+        return [], (
+            "No recurring issues in these days: they are groups of similar conversations, "
+            "found when similarity is on (POWERPULSE_EMBEDDING_MODEL) and at least two "
+            "conversations of a week or month are alike."
+        )
+    return rows, None
+
+
+def issue_period_label(row: dict[str, Any]) -> str:
+    if row["period"] == "month":
+        return f"{row['period_start']:%B %Y} ({row['period_start']} to {row['period_end']})"
+    return f"Week of {row['period_start']} ({row['period_start']} to {row['period_end']})"
+
+
+def issues_frame(rows: list[dict[str, Any]]) -> Any:
+    """One period's issues as the table shows them; every figure is the table's."""
+    import pandas as pd
+
+    return pd.DataFrame(
+        [
+            {
+                "issue": r["label"],
+                "trend": r["trend"],
+                "conversations": r["conversations"],
+                "previous": r["previous_conversations"],
+                "change": r["change"],
+                "CSAT %": r["csat_pct"],
+                "keywords": ", ".join(r["keywords"] or []),
+            }
+            for r in rows
+        ],
+        columns=["issue", "trend", "conversations", "previous", "change", "CSAT %", "keywords"],
     )

@@ -1,7 +1,8 @@
 """The explorer through Streamlit's own headless test runner: the figures of any selection
 equal the layer's (and metrics_between's), a filter changes them, a figure leads to its
-conversations and a conversation to its messages, questions are answered with follow-ups,
-and a newly published copy is picked up."""
+conversations and a conversation to its messages and the conversations like it, questions
+are answered with follow-ups, text finds conversations like it, the recurring issues are the
+table's, and a newly published copy is picked up."""
 
 from __future__ import annotations
 
@@ -33,6 +34,15 @@ def app(explorer_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterato
     assert not at.exception, at.exception
     yield at
     st.cache_resource.clear()
+
+
+def _frames(at: object, column: str, without: str | None = None) -> list:
+    """The tables shown that have this column (and not that one), in page order."""
+    return [
+        d.value
+        for d in at.dataframe
+        if column in d.value.columns and (without is None or without not in d.value.columns)
+    ]
 
 
 def cards(at: object) -> dict[str, str]:
@@ -84,7 +94,7 @@ def test_from_a_figure_to_its_conversations_and_their_messages(
     app: object, explorer_settings: Settings
 ) -> None:
     app.selectbox(key="drill").set_value("unanswered").run()
-    listed = app.dataframe[-2].value
+    listed = _frames(app, "conversation_id", without="similarity %")[-1]
     ids = [
         row[0]
         for row in duckdb.connect(
@@ -98,7 +108,7 @@ def test_from_a_figure_to_its_conversations_and_their_messages(
     ]
     assert list(listed["conversation_id"]) == ids
     app.selectbox(key="opened").set_value(ids[1]).run()
-    messages = app.dataframe[-1].value
+    messages = _frames(app, "sender_role")[-1]
     assert len(messages) >= 1 and set(messages["sender_role"]) <= {"customer", "agent"}
 
 
@@ -246,3 +256,155 @@ def test_the_coaching_views_figures_by_hand(explorer_settings: Settings) -> None
             for (week, score, n), (week2, score2, n2) in zip(found, expected, strict=True):
                 assert week == week2 and n == n2 and abs(score - score2) < 1e-9
     assert weeks > 3  # agents with two weeks among them
+
+
+def _republish(settings: Settings, sql: str) -> None:
+    """Publish a copy changed by this SQL, the way the pipeline publishes (see conftest)."""
+    import os
+    import shutil
+
+    staging = settings.duckdb_path.with_name(".staging.duckdb")
+    shutil.copyfile(settings.duckdb_path, staging)
+    with duckdb.connect(str(staging)) as conn:
+        conn.execute(sql)
+    os.replace(staging, settings.duckdb_path)
+
+
+def _similar_shown(frame: object) -> list[tuple]:
+    return [
+        (cid, round(pct, 6), day, summary)
+        for cid, pct, day, summary in zip(
+            frame["conversation_id"], frame["similarity %"], frame["day"], frame["summary"],
+            strict=True,
+        )
+    ]  # fmt: skip
+
+
+def _similar_expected(settings: Settings, cid: str, k: int = 5) -> list[tuple]:
+    rows = _rows(settings, "SELECT * FROM similar_conversations(?, ?)", [cid, k])
+    return [
+        (r["conversation_id"], round(100 * r["similarity"], 6), r["day"], r["summary"])
+        for r in rows
+    ]
+
+
+def test_a_conversation_shows_the_ones_most_like_it(
+    app: object, explorer_settings: Settings
+) -> None:
+    opened = app.selectbox(key="opened").value  # the first conversation listed opens first
+    similar = _frames(app, "similarity %")[-1]  # the page's last section (coaching's is above)
+    expected_rows = _similar_expected(explorer_settings, opened)
+    assert len(expected_rows) == 5
+    assert _similar_shown(similar) == expected_rows  # the macro's, as a percentage
+    # a similar conversation opens like any other: its messages, and the ones like it
+    nearest = expected_rows[0][0]
+    app.selectbox(key=f"opened>{opened}").set_value(nearest).run()
+    texts = [r["text"] for r in _rows(
+        explorer_settings, "SELECT text FROM conversation_messages(?)", [nearest]
+    )]  # fmt: skip
+    assert list(_frames(app, "sender_role")[-1]["text"]) == texts
+    assert _similar_shown(_frames(app, "similarity %")[-1]) == _similar_expected(
+        explorer_settings, nearest
+    )
+    assert not app.exception
+
+
+def test_a_conversation_without_an_embedding_says_why(
+    app: object, explorer_settings: Settings
+) -> None:
+    opened = app.selectbox(key="opened").value
+    lists = len(_frames(app, "similarity %"))  # the coaching example's and the opened one's
+    _republish(
+        explorer_settings, f"DELETE FROM conversation_embeddings WHERE conversation_id = '{opened}'"
+    )
+    app.run()
+    assert len(_frames(app, "similarity %")) == lists - 1
+    assert any("this conversation has no embedding" in c.value for c in app.caption)
+    _republish(explorer_settings, "DELETE FROM conversation_embeddings")  # similarity off
+    app.run()
+    assert not _frames(app, "similarity %")
+    assert any("no conversation has an embedding" in c.value for c in app.caption)
+    assert not app.exception
+
+
+def test_the_recurring_issues_of_the_latest_week_and_month(
+    app: object, explorer_settings: Settings
+) -> None:
+    def table_rows(period: str) -> list[dict]:
+        rows = _rows(
+            explorer_settings,
+            "SELECT * FROM recurring_issues WHERE period = ? AND period_start = "
+            "(SELECT max(period_start) FROM recurring_issues WHERE period = ? "
+            "AND period_start <= '2025-03-11')",
+            [period, period],
+        )
+        # new (nothing the period before) or growing first, then the largest
+        return sorted(
+            rows,
+            key=lambda r: (
+                not (r["previous_conversations"] == 0
+                     or r["conversations"] > r["previous_conversations"]),
+                -r["conversations"],
+                r["issue_id"],
+            ),
+        )  # fmt: skip
+
+    shown = _frames(app, "previous")
+    assert len(shown) == 2  # the week of 2025-03-10, then March
+    for frame, period in zip(shown, ("week", "month"), strict=True):
+        rows = table_rows(period)
+        assert rows
+        assert list(frame["issue"]) == [r["label"] for r in rows]
+        assert list(frame["conversations"]) == [r["conversations"] for r in rows]
+        assert list(frame["previous"]) == [r["previous_conversations"] for r in rows]
+        for pct, r in zip(frame["CSAT %"], rows, strict=True):
+            assert (pct != pct and r["csat_pct"] is None) or abs(pct - r["csat_pct"]) < 1e-9
+    assert any("Week of 2025-03-10" in m.value for m in app.markdown)
+    # an example opens with its messages
+    month = table_rows("month")[0]
+    cid = month["example_conversation_ids"][0]
+    picker = app.selectbox(key="issue_example")
+    picker.set_value(f"month:{month['period_start']}:{month['issue_id']}:{cid}").run()
+    texts = [r["text"] for r in _rows(
+        explorer_settings, "SELECT text FROM conversation_messages(?)", [cid]
+    )]  # fmt: skip
+    assert any(list(f["text"]) == texts for f in _frames(app, "sender_role"))
+    assert not app.exception
+
+
+def test_finding_conversations_like_a_text(
+    app: object, explorer_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+    import types
+
+    search = pytest.importorskip("powerpulse_pipeline.similarity.search")
+    text = "my internet keeps dropping"
+    with duckdb.connect(
+        str(explorer_settings.duckdb_path), read_only=True, config=LOCKED_CONFIG
+    ) as conn:
+        found = search.search_conversations(conn, text, 10, explorer_settings)
+    assert found
+    app.text_input(key="find_text").input(text)
+    next(b for b in app.button if b.label == "Find").click().run()
+    assert not app.exception
+    expected_rows = [
+        (r["conversation_id"], round(100 * r["similarity"], 6), r["day"], r["summary"])
+        for r in found
+    ]
+    assert len(found) == 10  # the search's list, beside the similar lists of 5
+    assert expected_rows in [_similar_shown(f) for f in _frames(app, "similarity %")]
+
+    # an embedder that cannot run is said in words, not a crash
+    def broken(*_: object) -> list[dict]:
+        raise RuntimeError("the embedding model cannot run here")
+
+    monkeypatch.setitem(
+        sys.modules,
+        "powerpulse_pipeline.similarity.search",
+        types.SimpleNamespace(search_conversations=broken),
+    )
+    app.text_input(key="find_text").input("router lights blinking")
+    next(b for b in app.button if b.label == "Find").click().run()
+    assert not app.exception
+    assert any("cannot run here" in i.value for i in app.info)

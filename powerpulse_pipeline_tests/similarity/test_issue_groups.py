@@ -29,7 +29,7 @@ def test_two_issues_a_loner_and_the_period_before_by_hand() -> None:
     before = _unit([0, 1, 0.05], [1, 0.05, 0], [1, 0.6, 0], [0, 0, 1])
     groups = find_groups(vectors, texts, ids, before)
     assert group_count(9) == 3
-    assert [[ids[i] for i in g.members] for g in groups][0][0] == "c7"  # nearest the centre
+    assert ids[groups[0].members[0]] == "c7"  # nearest the centre first
     assert [sorted(ids[i] for i in g.members) for g in groups] == [
         ["c3", "c4", "c5", "c6", "c7"],
         ["c0", "c1", "c2"],

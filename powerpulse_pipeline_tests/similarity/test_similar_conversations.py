@@ -96,7 +96,8 @@ def _similar(settings: Settings, chat: str, k: int = 7) -> list[tuple[str, float
     rows = _read(
         settings,
         "SELECT c.chat_id, s.similarity FROM similar_conversations(?, ?) s "
-        "JOIN conversations c USING (conversation_id) ORDER BY s.similarity DESC, s.conversation_id",
+        "JOIN conversations c USING (conversation_id) "
+        "ORDER BY s.similarity DESC, s.conversation_id",
         [_id(settings, chat), k],
     )
     return [(chat, round(similarity, 6)) for chat, similarity in rows]
@@ -233,12 +234,14 @@ def test_the_macro_by_hand(tmp_path: Path) -> None:
                 "INSERT INTO conversations VALUES (?, DATE '2025-03-03', ?)", [cid, f"about {cid}"]
             )
         conn.execute(
-            "INSERT INTO conversation_embeddings VALUES ('z', DATE '2025-03-03', 'other', 'z', [1, 0, 0])"
+            "INSERT INTO conversation_embeddings "
+            "VALUES ('z', DATE '2025-03-03', 'other', 'z', [1, 0, 0])"
         )
         conn.execute("INSERT INTO conversations VALUES ('z', DATE '2025-03-03', 'other model')")
         conn.execute(SIMILAR_MACRO)
         got = conn.execute(
-            "SELECT conversation_id, round(similarity, 6), summary FROM similar_conversations('a', 10)"
+            "SELECT conversation_id, round(similarity, 6), summary "
+            "FROM similar_conversations('a', 10)"
         ).fetchall()
         assert got == [
             ("b", 0.6, "about b"),
