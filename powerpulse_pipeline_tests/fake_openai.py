@@ -197,6 +197,9 @@ class _Handler(BaseHTTPRequestHandler):
                 content = state.content_for(request)
             elif schema.get("name") == "agent_coaching":
                 content = json.dumps(coaching_for(request))
+            elif schema.get("name") == "issue_label":
+                words = json.loads(user_text)["distinctive_words"]
+                content = json.dumps({"label": "Customers asking about " + " and ".join(words)})
             else:
                 content = json.dumps(_score_for(user_text))
             if fault == "nonjson":

@@ -9,8 +9,8 @@ proportional to the periods changed, never to the history.
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import date, timedelta
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -20,6 +20,7 @@ from dagster import (
     AssetsDefinition,
     DailyPartitionsDefinition,
     MaterializeResult,
+    MetadataValue,
     asset,
 )
 from dagster_duckdb import DuckDBResource
@@ -29,10 +30,11 @@ from ..scoring.resource import ScorerResource
 from ..semantics.metrics import aggregates
 from ..similarity.embedders import OFFLINE
 from ..similarity.issues import EXAMPLES, Group, find_groups
+from ..similarity.openai_labels import MAX_SUMMARIES, IssueInput, LabelStats, OpenAILabeller
 from ..similarity.texts import CUSTOMER_TEXTS
 from ..warehouse.io import transaction
 from ..warehouse.schema import ensure_schema
-from ..warehouse.tables import RECURRING_ISSUE_MEMBERS, RECURRING_ISSUES
+from ..warehouse.tables import ISSUE_LABEL_CACHE, RECURRING_ISSUE_MEMBERS, RECURRING_ISSUES
 from .daily import daily_defaults, day_range
 
 OFFLINE_LABELS = "offline:keywords"
@@ -59,8 +61,9 @@ _PERIODS = """
 """
 
 _PERIOD_ROWS = f"""
-    SELECT e.conversation_id, e.embedding, t.text
+    SELECT e.conversation_id, e.embedding, t.text, c.summary
     FROM conversation_embeddings e JOIN ({CUSTOMER_TEXTS}) t USING (conversation_id)
+    LEFT JOIN conversations c USING (conversation_id)
     WHERE e.model = $model AND e.day BETWEEN $first_day AND $last_day
     ORDER BY e.conversation_id
 """
@@ -88,6 +91,9 @@ class IssuesWritten:
     issues: int
     members: int
     seconds: float
+    labeller: str = OFFLINE_LABELS
+    label_stats: LabelStats = field(default_factory=LabelStats)
+    label_cache_hits: int = 0
 
 
 def _matrix(column: pa.ChunkedArray) -> np.ndarray:
@@ -104,10 +110,12 @@ def write_recurring_issues(
     first_day: date,
     last_day: date,
     log: Callable[[str], None] = print,
+    labeller: OpenAILabeller | None = None,
 ) -> IssuesWritten:
     started = time.monotonic()
     issues: list[dict[str, Any]] = []
     members: list[dict[str, Any]] = []
+    inputs: list[IssueInput] = []
     with conn_factory() as conn:
         ensure_schema(conn)
         periods = conn.execute(_PERIODS, {"first_day": first_day, "last_day": last_day}).fetchall()
@@ -126,6 +134,7 @@ def write_recurring_issues(
                 },
             ).to_arrow_table()
             ids = rows.column("conversation_id").to_pylist()
+            summaries = rows.column("summary").to_pylist()
             groups = find_groups(
                 _matrix(rows.column("embedding")),
                 rows.column("text").to_pylist(),
@@ -134,6 +143,12 @@ def write_recurring_issues(
             )
             for number, group in enumerate(groups, start=1):
                 issues.append(_issue(period, start, end, number, group, ids))
+                inputs.append(
+                    IssueInput(
+                        tuple(group.keywords),
+                        tuple(summaries[i] for i in group.members[:MAX_SUMMARIES] if summaries[i]),
+                    )
+                )
                 members.extend(
                     {
                         "period": period,
@@ -145,6 +160,9 @@ def write_recurring_issues(
                     }
                     for i, s in zip(group.members, group.similarities, strict=True)
                 )
+    written = IssuesWritten(len(periods), len(issues), len(members), 0.0)
+    if labeller is not None and issues:
+        _llm_labels(conn_factory, labeller, issues, inputs, written)
     with conn_factory() as conn, transaction(conn):
         conn.register(
             "new_periods",
@@ -174,12 +192,68 @@ def write_recurring_issues(
         finally:
             for name in ("new_periods", "new_issues", "new_members"):
                 conn.unregister(name)
-    written = IssuesWritten(len(periods), len(issues), len(members), time.monotonic() - started)
+    written.seconds = time.monotonic() - started
     log(
         f"{written.issues} recurring issues ({written.members} conversations) in "
         f"{written.periods} weeks and months, {written.seconds:.1f} s"
     )
     return written
+
+
+def _llm_labels(
+    conn_factory: Callable[[], Any],
+    labeller: OpenAILabeller,
+    issues: list[dict[str, Any]],
+    inputs: list[IssueInput],
+    written: IssuesWritten,
+) -> None:
+    """Labels from the cache or one call per group; a group the LLM could not name keeps its
+    distinctive words."""
+    hashes = [labeller.input_hash(i) for i in inputs]
+    with conn_factory() as conn:
+        cached = dict(
+            conn.execute(
+                "SELECT input_hash, label FROM issue_label_cache "
+                "WHERE labeller = $labeller AND list_contains($hashes, input_hash)",
+                {"labeller": labeller.name, "hashes": hashes},
+            ).fetchall()
+        )
+    todo = [n for n, h in enumerate(hashes) if h not in cached and inputs[n].summaries]
+    results, stats = labeller.label_all([inputs[n] for n in todo])
+    fresh = []
+    for n, result in zip(todo, results, strict=True):
+        if result.label is None:
+            continue
+        cached[hashes[n]] = result.label
+        fresh.append(
+            {
+                "input_hash": hashes[n],
+                "labeller": labeller.name,
+                "label": result.label,
+                "prompt_tokens": result.prompt_tokens,
+                "completion_tokens": result.completion_tokens,
+                "cost_usd": result.cost_usd,
+                "created_at": datetime.now(UTC),
+            }
+        )
+    for issue, input_hash in zip(issues, hashes, strict=True):
+        if input_hash in cached:
+            issue["label"] = cached[input_hash]
+            issue["labelled_by"] = labeller.name
+    written.labeller = labeller.name
+    written.label_stats = stats
+    written.label_cache_hits = len(hashes) - len(todo)
+    if fresh:
+        with conn_factory() as conn, transaction(conn):
+            conn.register(
+                "fresh_labels", pa.Table.from_pylist(fresh, schema=ISSUE_LABEL_CACHE.arrow_schema())
+            )
+            try:
+                conn.execute(
+                    "INSERT OR REPLACE INTO issue_label_cache BY NAME SELECT * FROM fresh_labels"
+                )
+            finally:
+                conn.unregister("fresh_labels")
 
 
 def _issue(
@@ -234,11 +308,25 @@ def build_recurring_issues_asset(daily: DailyPartitionsDefinition) -> AssetsDefi
         if model is None:
             return MaterializeResult(metadata={"embedder": "off"})
         written = write_recurring_issues(
-            duckdb.get_connection, model, first_day, last_day, log=context.log.info
+            duckdb.get_connection,
+            model,
+            first_day,
+            last_day,
+            log=context.log.info,
+            labeller=scorer.build_labeller(),
         )
+        labels = written.label_stats
+        for error in labels.errors[:3]:
+            context.log.warning(f"a group kept its words for a label: {error}")
         return MaterializeResult(
             metadata={
                 "dagster/row_count": written.issues,
+                "labelled_by": written.labeller,
+                "run_label_requests": labels.requests,
+                "run_label_retries": labels.retries,
+                "run_label_fallbacks": labels.failures,
+                "run_label_cache_hits": written.label_cache_hits,
+                "run_label_cost_usd": MetadataValue.float(round(labels.cost_usd, 6)),
                 "run_periods": written.periods,
                 "run_issues": written.issues,
                 "run_grouped_conversations": written.members,

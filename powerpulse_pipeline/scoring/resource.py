@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from ..coaching.openai_coach import OpenAICoach
     from ..settings import Settings
     from ..similarity.embedders import Embedder
+    from ..similarity.openai_labels import OpenAILabeller
     from .openai_scorer import OpenAISettings
 
 
@@ -85,6 +86,18 @@ class ScorerResource(ConfigurableResource):
         from ..coaching.openai_coach import OpenAICoach
 
         return OpenAICoach(
+            self._openai_settings(),
+            api_key=self._api_key(),
+            base_url=os.environ.get("OPENAI_BASE_URL") or None,
+        )
+
+    def build_labeller(self) -> OpenAILabeller | None:
+        """The LLM that names recurring issues when the scorer is the LLM; None: their words."""
+        if self.resolved_mode() == "offline":
+            return None
+        from ..similarity.openai_labels import OpenAILabeller
+
+        return OpenAILabeller(
             self._openai_settings(),
             api_key=self._api_key(),
             base_url=os.environ.get("OPENAI_BASE_URL") or None,

@@ -105,7 +105,12 @@ def test_dropped_files_are_scored_by_the_openai_endpoint_with_cost_per_day(
     embedded = next(iter(day_metadata(instance, "conversation_embeddings").values()))
     assert embedded["embedder"].value == "openai:text-embedding-3-small"
     assert embedded["run_tokens"].value > 0 and embedded["run_cost_usd"].value > 0
-    assert query("SELECT count(*) FROM recurring_issues")[0][0] > 0
+    # one naming call per group (from its summaries and words), each label checked
+    labels = query("SELECT label, labelled_by, keywords FROM recurring_issues")
+    assert labels and openai_env.schemas["issue_label"] == len(labels)
+    for label, labelled_by, keywords in labels:
+        assert labelled_by == "openai:gpt-4o-mini"
+        assert label == "Customers asking about " + " and ".join(keywords)
 
     # Re-running the days makes zero calls: every content is in the score cache.
     before = openai_env.requests
@@ -160,9 +165,11 @@ def test_failed_scores_are_kept_and_retried_next_time(
         assert query("SELECT failed_conversations, scored_conversations FROM daily_metrics") == [
             (1, 1)
         ]
-        calls = state.requests
+        calls = state.schemas["conversation_score"]
         driver.execute(DAILY_JOB, [r for r in requests if "powerpulse/files" not in r.tags])
-        assert state.requests == calls + 1  # only the failed one is tried, and now answered
+        # only the failed one is scored again, and now answered (its new summary renames the
+        # recurring issues it is in: those calls are not scoring calls)
+        assert state.schemas["conversation_score"] == calls + 1
         assert dict(query("SELECT chat_id, score_status FROM conversations")) == {
             "T1": "scored",
             "T2": "scored",
