@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 
@@ -89,13 +90,27 @@ def find_groups(
     return groups
 
 
+@cache
+def stop_words() -> list[str]:
+    """English's, and the function words, greetings and thanks of the other languages the
+    offline scorer reads: "hola, gracias" says nothing about what went wrong."""
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    from ..scoring import lexicon
+
+    words = set(ENGLISH_STOP_WORDS) | lexicon.EN_GRATITUDE
+    for group in (*lexicon.LANGUAGE_HINTS.values(), *lexicon.OTHER_GRATITUDE.values()):
+        words |= group
+    return sorted(words)
+
+
 def _keywords(groups: list[Group], texts: list[str]) -> None:
     from sklearn.feature_extraction.text import CountVectorizer
 
     documents = [" ".join(texts[i] for i in g.members) for g in groups]
     try:
         vectorizer = CountVectorizer(
-            stop_words="english", token_pattern=r"(?u)\b[^\W\d_]{3,}\b", lowercase=True
+            stop_words=stop_words(), token_pattern=r"(?u)\b[^\W\d_]{3,}\b", lowercase=True
         )
         counts = vectorizer.fit_transform(documents).toarray().astype(np.float64)
     except ValueError:  # no word of three letters anywhere
