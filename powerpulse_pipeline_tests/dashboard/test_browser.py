@@ -119,6 +119,26 @@ def test_loads_offline_draws_charts_and_the_selector_changes_the_numbers(browser
     assert console == [] and requests == []
 
 
+def test_the_recurring_issues_panel(browser, page) -> None:
+    """The latest week's and month's issues in the data's order, an example one click from
+    its messages."""
+    from selenium.webdriver.common.by import By
+
+    data = embedded_data(page.read_text(encoding="utf-8"))
+    _open(browser, page)
+    for period, shown in data["recurring_issues"].items():
+        rows = browser.execute_script(
+            f"return [...document.querySelectorAll('[data-recurring={period}] tr[data-issue]')]"
+            ".map(r => [Number(r.dataset.issue), r.dataset.trend])"
+        )
+        assert rows == [[r["issue_id"], r["trend"]] for r in shown["issues"]]
+    example = browser.find_element(By.CSS_SELECTOR, "[data-recurring=week] details summary")
+    example.click()
+    shown = browser.find_elements(By.CSS_SELECTOR, "[data-recurring=week] details[open] .msg")
+    assert shown and all(m.is_displayed() for m in shown)
+    assert _problems(browser) == ([], [])
+
+
 def test_no_recent_data_offers_the_latest_month(browser, warehouse: Settings, tmp_path) -> None:
     later = Settings.from_env(
         {"POWERPULSE_DATA_DIR": str(tmp_path), "POWERPULSE_TIMEZONE": "Europe/Berlin"}

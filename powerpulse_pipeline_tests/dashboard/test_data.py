@@ -226,3 +226,50 @@ def test_a_value_json_cannot_hold_becomes_null() -> None:
     march = data["figures"]["month-2025-03"]
     assert march["avg_sentiment"] is None and march["csat_pct"] == 100.0
     assert embedded_data(render(data)) == data
+
+
+def test_the_recurring_issues_equal_the_table(data, conn) -> None:
+    """The latest week and month up to today, each row the table's, new or growing issues
+    first, then the largest; each example opens with its messages."""
+    panel = data["recurring_issues"]
+    assert set(panel) == {"week", "month"}
+    for period, shown in panel.items():
+        (latest,) = conn.execute(
+            "SELECT max(period_start) FROM recurring_issues WHERE period = ? AND period_start <= ?",
+            [period, TODAY],
+        ).fetchone()
+        assert shown["period_start"] == latest.isoformat()
+        table = _rows(
+            conn,
+            "SELECT * EXCLUDE (period, labelled_by) FROM recurring_issues "
+            "WHERE period = ? AND period_start = ?",
+            [period, latest],
+        )
+        expected = sorted(
+            table,
+            key=lambda r: (
+                not (r["previous_conversations"] == 0
+                     or r["conversations"] > r["previous_conversations"]),
+                -r["conversations"],
+                r["issue_id"],
+            ),
+        )  # fmt: skip
+        assert expected, period
+        found = [{k: r[k] for k in expected[0]} for r in shown["issues"]]
+        assert _same(found, expected), period
+        for row in shown["issues"]:
+            assert row["change"] == row["conversations"] - row["previous_conversations"]
+            assert [e["conversation_id"] for e in row["examples"]] == row[
+                "example_conversation_ids"
+            ]
+            for example in row["examples"]:
+                assert example["conversation_id"] in data["conversations"]
+    # the order puts something first for a reason: at least one issue is new or growing
+    assert any(r["trend"] in ("new", "growing") for p in panel.values() for r in p["issues"])
+
+
+def test_no_recurring_issues_gives_an_empty_panel() -> None:
+    with duckdb.connect() as conn:
+        ensure_schema(conn)
+        data = dashboard_data(conn, date(2025, 3, 10), "UTC", datetime(2025, 3, 10, tzinfo=UTC))
+    assert data["recurring_issues"] == {}
