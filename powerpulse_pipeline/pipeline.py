@@ -41,11 +41,13 @@ def build_definitions(settings: Settings | None = None) -> Definitions:
 
     # The data flow, file to analysts' copy; each asset is named after the table it writes.
     raw_messages = build_raw_messages_asset(settings)
+    embeddings = build_conversation_embeddings_asset(daily)
+    recurring_issues = build_recurring_issues_asset(daily)
     metric_assets = [
         *build_metric_assets(daily),
         build_agent_coaching_asset(daily),
-        build_conversation_embeddings_asset(daily),
-        build_recurring_issues_asset(daily),
+        embeddings,
+        recurring_issues,
     ]
     published = build_published_asset(settings, daily, metric_assets)
     dashboard = build_dashboard_asset(settings, metric_assets)
@@ -78,7 +80,14 @@ def build_definitions(settings: Settings | None = None) -> Definitions:
         sensors=[
             build_inbox_sensor(settings, ingest_job),
             build_days_sensor(
-                settings, daily, daily_job, published.key, [published.key, dashboard.key]
+                settings,
+                daily,
+                daily_job,
+                published.key,
+                [published.key, dashboard.key],
+                embed_history=None
+                if settings.embedding_model.lower() == "off"
+                else [embeddings.key, recurring_issues.key, published.key, dashboard.key],
             ),
         ],
         resources={

@@ -126,6 +126,28 @@ def days_with_agents(published: Path, names: set[str]) -> set[str]:
     return {day for (day,) in rows}
 
 
+def unembedded_span(published: Path) -> tuple[str, str] | None:
+    """First and last day of the copy's conversations with customer text but no embedding
+    (all of them, in a copy from before similar conversations existed). Read-only on the copy;
+    raises duckdb.Error when an analyst holds it read-write."""
+    if not published.exists():
+        return None
+    with duckdb.connect(str(published), read_only=True) as conn:
+        tables = {name for (name,) in conn.execute("SHOW TABLES").fetchall()}
+        if "conversations" not in tables:
+            return None
+        missing = "TRUE"
+        if "conversation_embeddings" in tables:
+            missing = (
+                "conversation_id NOT IN (SELECT conversation_id FROM conversation_embeddings) "
+                "AND customer_messages > 0"
+            )
+        first, last = conn.execute(
+            f"SELECT min(day)::VARCHAR, max(day)::VARCHAR FROM conversations WHERE {missing}"
+        ).fetchone()
+    return (first, last) if first else None
+
+
 def _newly_touched(instance: DagsterInstance, cursor: DaysCursor) -> set[str]:
     days: set[str] = set()
     while True:
@@ -197,6 +219,7 @@ def build_days_sensor(
     job: JobDefinition,
     final_asset: AssetKey,
     republish: list[AssetKey],
+    embed_history: list[AssetKey] | None = None,
 ) -> SensorDefinition:
     @sensor(
         name="touched_days_sensor",
@@ -277,13 +300,36 @@ def build_days_sensor(
             # ask` never meet a copy older than their code, whether or not files arrive. Days
             # owed have runs that publish it (and a republish must not pass for them).
             if not cursor.owed and settings.duckdb_path.exists() and last:
-                upgraded.append(
-                    RunRequest(
-                        asset_selection=republish,
-                        tags={PARTITION_RANGE_START: last, PARTITION_RANGE_END: last},
+                span = None
+                if embed_history:
+                    try:
+                        span = unembedded_span(settings.duckdb_path)
+                    except duckdb.Error as exc:
+                        context.log.warning(f"the copy cannot be read to upgrade it yet: {exc}")
+                        return SensorResult(cursor=cursor.dump(), skip_reason=str(exc)[:200])
+                if embed_history and span:
+                    # History from before similar conversations: embedded by itself, once.
+                    start, end = max(span[0], first), min(span[1], last)
+                    upgraded.append(
+                        RunRequest(
+                            asset_selection=embed_history,
+                            tags={PARTITION_RANGE_START: start, PARTITION_RANGE_END: end},
+                        )
                     )
-                )
-                context.log.info("the table layout changed: publishing the analysts' copy again")
+                    context.log.info(
+                        f"the table layout changed: embedding the conversations of {start} to "
+                        f"{end} for similar conversations, then publishing the copy again"
+                    )
+                else:
+                    upgraded.append(
+                        RunRequest(
+                            asset_selection=republish,
+                            tags={PARTITION_RANGE_START: last, PARTITION_RANGE_END: last},
+                        )
+                    )
+                    context.log.info(
+                        "the table layout changed: publishing the analysts' copy again"
+                    )
             cursor.schema = schema_fingerprint()
         return SensorResult(
             run_requests=upgraded

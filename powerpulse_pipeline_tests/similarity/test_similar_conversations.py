@@ -13,7 +13,7 @@ import duckdb
 import pytest
 from dagster import instance_for_test
 
-from powerpulse_pipeline.pipeline import build_definitions
+from powerpulse_pipeline.pipeline import DAILY_JOB, build_definitions
 from powerpulse_pipeline.settings import Settings
 from powerpulse_pipeline.warehouse.schema import SIMILAR_MACRO
 
@@ -211,6 +211,33 @@ def test_a_rerun_embeds_nothing_and_a_changed_conversation_is_embedded_again(bui
         settings, "SELECT text_hash, created_at FROM embedding_cache ORDER BY 1", work=True
     )
     assert len(cache) == len(created) + 1 and set(created) <= set(cache)
+
+
+def test_history_from_before_similarity_is_embedded_by_itself(built) -> None:
+    """A copy published by a release without similar conversations: the days sensor sees the
+    new layout and requests the embeddings of the whole history, once; the cache keeps every
+    text it already had."""
+    settings, driver = built
+    with duckdb.connect(str(settings.work_db_path)) as conn:
+        conn.execute("DELETE FROM conversation_embeddings")
+    with duckdb.connect(str(settings.duckdb_path)) as conn:
+        conn.execute("DROP TABLE conversation_embeddings")
+    cursor = json.loads(driver.cursors["touched_days_sensor"])
+    driver.cursors["touched_days_sensor"] = json.dumps({**cursor, "schema": "an older release"})
+    cached = _read(settings, "SELECT text_hash, created_at FROM embedding_cache", work=True)
+    (request,) = driver.tick("touched_days_sensor")
+    assert {key.to_user_string() for key in request.asset_selection} >= {
+        "conversation_embeddings",
+        "recurring_issues",
+        "published_warehouse",
+    }
+    assert request.tags["dagster/asset_partition_range_start"] == "2025-03-03"
+    driver.execute(DAILY_JOB, [request])
+    assert _read(settings, "SELECT count(*) FROM conversation_embeddings") == [(7,)]
+    assert sorted(cached) == sorted(
+        _read(settings, "SELECT text_hash, created_at FROM embedding_cache", work=True)
+    )
+    assert driver.tick("touched_days_sensor") == []  # once
 
 
 def test_the_macro_by_hand(tmp_path: Path) -> None:
