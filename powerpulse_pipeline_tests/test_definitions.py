@@ -8,6 +8,15 @@ from dagster import Definitions
 from powerpulse_pipeline.partitions import DUCKDB_POOL
 
 # asset -> (upstream assets, partitioned by, pool, checks)
+# What the page and the copy are built from.
+_DAY_TABLES = (
+    "agent_coaching",
+    "agent_metrics",
+    "conversation_embeddings",
+    "daily_metrics",
+    "recurring_issues",
+    "topic_metrics",
+)
 GRAPH = {
     "raw_messages": ((), "chat_files", DUCKDB_POOL, ("all_files_accepted",)),
     "messages": (
@@ -43,14 +52,21 @@ GRAPH = {
         DUCKDB_POOL,
         ("one_to_six_points", "points_backed_by_evidence"),
     ),
+    "conversation_embeddings": (("conversations",), "daily", None, ()),
+    "recurring_issues": (
+        ("conversation_embeddings", "conversations"),
+        "daily",
+        DUCKDB_POOL,
+        ("sizes_match_members",),
+    ),
     "dashboard": (
-        ("agent_coaching", "agent_metrics", "daily_metrics", "topic_metrics"),
+        (*_DAY_TABLES,),
         None,  # one page over every day, rewritten once per daily run
         DUCKDB_POOL,
         (),
     ),
     "published_warehouse": (
-        ("agent_coaching", "agent_metrics", "daily_metrics", "topic_metrics"),
+        (*_DAY_TABLES,),
         "daily",
         DUCKDB_POOL,
         (),

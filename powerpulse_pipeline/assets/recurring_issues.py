@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 from dagster import (
+    AssetCheckResult,
     AssetExecutionContext,
     AssetsDefinition,
     DailyPartitionsDefinition,
@@ -32,6 +33,7 @@ from ..similarity.embedders import OFFLINE
 from ..similarity.issues import EXAMPLES, Group, find_groups
 from ..similarity.openai_labels import MAX_SUMMARIES, IssueInput, LabelStats, OpenAILabeller
 from ..similarity.texts import CUSTOMER_TEXTS
+from ..warehouse.checks import RECURRING_ISSUES_CHECKS
 from ..warehouse.io import transaction
 from ..warehouse.schema import ensure_schema
 from ..warehouse.tables import ISSUE_LABEL_CACHE, RECURRING_ISSUE_MEMBERS, RECURRING_ISSUES
@@ -288,6 +290,7 @@ def build_recurring_issues_asset(daily: DailyPartitionsDefinition) -> AssetsDefi
         deps=["conversation_embeddings", "conversations"],
         pool=DUCKDB_POOL,
         kinds={"python", "duckdb"},
+        check_specs=[check.spec("recurring_issues") for check in RECURRING_ISSUES_CHECKS],
         metadata={
             "dagster/column_schema": RECURRING_ISSUES.column_schema(),
             "dagster/table_name": "recurring_issues",
@@ -306,7 +309,13 @@ def build_recurring_issues_asset(daily: DailyPartitionsDefinition) -> AssetsDefi
         first_day, last_day = day_range(context)
         model = embedding_model_name(scorer)
         if model is None:
-            return MaterializeResult(metadata={"embedder": "off"})
+            return MaterializeResult(
+                metadata={"embedder": "off"},
+                check_results=[
+                    AssetCheckResult(check_name=c.name, passed=True, metadata={"skipped": "off"})
+                    for c in RECURRING_ISSUES_CHECKS
+                ],
+            )
         written = write_recurring_issues(
             duckdb.get_connection,
             model,
@@ -315,6 +324,8 @@ def build_recurring_issues_asset(daily: DailyPartitionsDefinition) -> AssetsDefi
             log=context.log.info,
             labeller=scorer.build_labeller(),
         )
+        with duckdb.get_connection() as conn:
+            checks = [check.run(conn, first_day, last_day) for check in RECURRING_ISSUES_CHECKS]
         labels = written.label_stats
         for error in labels.errors[:3]:
             context.log.warning(f"a group kept its words for a label: {error}")
@@ -331,7 +342,8 @@ def build_recurring_issues_asset(daily: DailyPartitionsDefinition) -> AssetsDefi
                 "run_issues": written.issues,
                 "run_grouped_conversations": written.members,
                 "run_elapsed_seconds": round(written.seconds, 3),
-            }
+            },
+            check_results=checks,
         )
 
     return recurring_issues

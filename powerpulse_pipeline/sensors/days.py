@@ -136,11 +136,14 @@ def unembedded_span(published: Path) -> tuple[str, str] | None:
         tables = {name for (name,) in conn.execute("SHOW TABLES").fetchall()}
         if "conversations" not in tables:
             return None
-        missing = "TRUE"
+        # Customer text, as similarity/texts.py reads it: a sticker-only one is never embedded.
+        missing = (
+            "conversation_id IN (SELECT conversation_id FROM messages WHERE sender_role = "
+            "'customer' AND nullif(trim(text), '') IS NOT NULL)"
+        )
         if "conversation_embeddings" in tables:
-            missing = (
-                "conversation_id NOT IN (SELECT conversation_id FROM conversation_embeddings) "
-                "AND customer_messages > 0"
+            missing += (
+                " AND conversation_id NOT IN (SELECT conversation_id FROM conversation_embeddings)"
             )
         first, last = conn.execute(
             f"SELECT min(day)::VARCHAR, max(day)::VARCHAR FROM conversations WHERE {missing}"

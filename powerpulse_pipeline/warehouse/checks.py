@@ -212,3 +212,20 @@ AGENT_COACHING_CHECKS = (
         "OR len(improvements) > 3 OR len(strengths) + len(improvements) = 0)",
     ),
 )
+
+# Over the weeks and months that overlap the day range.
+RECURRING_ISSUES_CHECKS = (
+    Check(
+        "sizes_match_members",
+        "Each issue's size is its members' count, of two or more, all of them conversations of "
+        "the period with an embedding.",
+        "SELECT r.period, r.period_start, r.issue_id, r.conversations, count(m.conversation_id) "
+        "AS members, count(e.conversation_id) AS embedded_in_period FROM recurring_issues r "
+        "LEFT JOIN recurring_issue_members m USING (period, period_start, issue_id) "
+        "LEFT JOIN conversation_embeddings e ON e.conversation_id = m.conversation_id "
+        "AND e.day BETWEEN r.period_start AND r.period_end "
+        "WHERE r.period_end >= ? AND r.period_start <= ? GROUP BY ALL "
+        "HAVING r.conversations <> count(m.conversation_id) OR r.conversations < 2 "
+        "OR count(e.conversation_id) <> r.conversations",
+    ),
+)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -15,6 +16,7 @@ from dagster import instance_for_test
 
 from powerpulse_pipeline.pipeline import DAILY_JOB, build_definitions
 from powerpulse_pipeline.settings import Settings
+from powerpulse_pipeline.warehouse.checks import RECURRING_ISSUES_CHECKS
 from powerpulse_pipeline.warehouse.schema import SIMILAR_MACRO
 
 from ..harness import SensorDriver
@@ -193,6 +195,9 @@ def test_groups_of_the_week_and_their_csat_by_hand(built) -> None:
         scored = [s for status, s in scores if status == "scored"]
         assert csat == pytest.approx(100 * sum(s >= 4 for s in scored) / len(scored))
         assert set(examples) <= {_id(settings, chat) for chat in members}
+    with duckdb.connect(str(settings.work_db_path), read_only=True) as conn:
+        for check in RECURRING_ISSUES_CHECKS:
+            assert check.run(conn, date(2025, 3, 3), date(2025, 3, 3)).passed, check.name
 
 
 def test_a_rerun_embeds_nothing_and_a_changed_conversation_is_embedded_again(built) -> None:
