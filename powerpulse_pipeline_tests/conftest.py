@@ -68,10 +68,22 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=lambda i: (-module[i.path], first[i.path], -own[i.nodeid]))
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "similarity_off: POWERPULSE_EMBEDDING_MODEL=off in the `settings` fixture, for the long "
+        "tests about something else (ingestion, sessions): the embedding model is the costliest "
+        "step on generated data, and similarity/ tests it",
+    )
+
+
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
+def settings(tmp_path: Path, request: pytest.FixtureRequest) -> Settings:
     data = tmp_path / "data"
-    return Settings.from_env({"POWERPULSE_DATA_DIR": str(data)})
+    env = {"POWERPULSE_DATA_DIR": str(data)}
+    if request.node.get_closest_marker("similarity_off"):
+        env["POWERPULSE_EMBEDDING_MODEL"] = "off"
+    return Settings.from_env(env)
 
 
 @pytest.fixture

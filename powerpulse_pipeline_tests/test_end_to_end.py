@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from dagster import AssetKey, DagsterInstance
 
 from powerpulse_pipeline.pipeline import DAILY_JOB, INGEST_JOB, build_definitions
@@ -236,6 +237,7 @@ def test_rejected_file_is_retried_when_dropped_again_after_a_fix(
     assert query("SELECT customer_messages, agent_messages FROM conversations") == [(1, 1)]
 
 
+@pytest.mark.similarity_off
 def test_a_90_day_export_is_one_ingest_run_and_one_daily_run(settings, driver, drop, query) -> None:
     threads = generate_threads(threads=1500, first_day=datetime(2024, 2, 1, tzinfo=UTC), days=90)
     drop("quarter.json", grouped_export(threads))

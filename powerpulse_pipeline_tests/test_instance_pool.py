@@ -23,6 +23,7 @@ WRITERS = {
     "topic_metrics",
     "agent_metrics",
     "agent_coaching",  # its LLM calls are few (one per agent and period) and cached
+    "recurring_issues",  # likewise its naming calls (one per group)
     "dashboard",  # reads the work DB
     "published_warehouse",
 }
@@ -32,7 +33,8 @@ def test_every_duckdb_writer_is_in_the_pool_and_scoring_is_not(defs: Definitions
     assets = defs.get_repository_def().assets_defs_by_key.values()
     pools = {a.key.to_user_string(): a.op.pool for a in assets}
     assert {name for name, pool in pools.items() if pool == DUCKDB_POOL} == WRITERS
-    assert pools["score_cache"] is None  # slow LLM work stays outside the pool
+    # slow LLM and embedding work stays outside the pool
+    assert pools["score_cache"] is None and pools["conversation_embeddings"] is None
 
 
 @pytest.fixture
@@ -87,7 +89,7 @@ def test_a_backfill_of_many_days_is_one_run(defs: Definitions) -> None:
         for a in defs.get_repository_def().assets_defs_by_key.values()
         if a.key.to_user_string() not in ("raw_messages", "dashboard")
     ]
-    assert len(daily) == 9
+    assert len(daily) == 11
     for assets_def in [*daily, defs.get_assets_def("raw_messages")]:
         assert assets_def.backfill_policy is not None
         assert assets_def.backfill_policy == BackfillPolicy.single_run()

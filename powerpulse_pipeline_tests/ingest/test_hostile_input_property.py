@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given
 from hypothesis import settings as budget
 from hypothesis import strategies as st
@@ -144,6 +145,7 @@ def make_odd_entry(inbox: Path, kind: str, n: int, outside: Path) -> None:
         (inbox / f"new\nline{n}.json").write_bytes(b"{}")
 
 
+@pytest.mark.similarity_off
 @budget(
     max_examples=EXAMPLES,
     deadline=None,

@@ -100,6 +100,7 @@ def test_sessions_held_open_never_block_a_run(settings, driver, drop, query, ses
         assert session.ask("SELECT count(*) FROM daily_metrics;") == "1"
 
 
+@pytest.mark.similarity_off
 def test_read_only_queries_during_runs_never_fail_nor_see_half_a_run(
     settings, driver, drop
 ) -> None:
