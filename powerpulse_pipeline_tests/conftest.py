@@ -34,6 +34,7 @@ LONG_TESTS = {
     "assets/test_upgrade_keeps_scores.py": 45,
     "assets/test_agent_names.py": 30,
     "assets/test_agent_coaching.py": 12,
+    "similarity/test_similar_conversations.py": 20,
     "dashboard/": 40,  # one unit: its warehouse is built once (dashboard/conftest.py)
     "test_same_numbers.py::test_contract_tables_match_the_row_by_row_pipeline[generated": 25,
     "scoring/test_openai_pipeline.py": 21,

@@ -21,6 +21,9 @@ from powerpulse_pipeline.warehouse.schema import SIMILAR_MACRO
 
 from ..harness import SensorDriver
 
+# One warehouse for the module (under pytest-xdist, on one worker).
+pytestmark = pytest.mark.xdist_group("similarity_warehouse")
+
 PAID = "I paid by card yesterday but the app still shows the payment as due"
 # Monday 3 March 2025, 09:00 UTC; a thread an hour apart from the next.
 START_MS = 1740992400000
