@@ -41,14 +41,15 @@ def build_definitions(settings: Settings | None = None) -> Definitions:
 
     # The data flow, file to analysts' copy; each asset is named after the table it writes.
     raw_messages = build_raw_messages_asset(settings)
-    embeddings = build_conversation_embeddings_asset(daily)
-    recurring_issues = build_recurring_issues_asset(daily)
-    metric_assets = [
-        *build_metric_assets(daily),
-        build_agent_coaching_asset(daily),
-        embeddings,
-        recurring_issues,
-    ]
+    metric_assets = [*build_metric_assets(daily), build_agent_coaching_asset(daily)]
+    # POWERPULSE_EMBEDDING_MODEL=off: no similarity assets at all (their tables stay empty).
+    similarity = settings.embedding_model.lower() != "off"
+    similarity_assets = (
+        [build_conversation_embeddings_asset(daily), build_recurring_issues_asset(daily)]
+        if similarity
+        else []
+    )
+    metric_assets += similarity_assets
     published = build_published_asset(settings, daily, metric_assets)
     dashboard = build_dashboard_asset(settings, metric_assets)
     day_assets = [
@@ -85,9 +86,9 @@ def build_definitions(settings: Settings | None = None) -> Definitions:
                 daily_job,
                 published.key,
                 [published.key, dashboard.key],
-                embed_history=None
-                if settings.embedding_model.lower() == "off"
-                else [embeddings.key, recurring_issues.key, published.key, dashboard.key],
+                embed_history=[*(a.key for a in similarity_assets), published.key, dashboard.key]
+                if similarity
+                else None,
             ),
         ],
         resources={
