@@ -12,7 +12,12 @@ from dagster_duckdb import DuckDBResource
 
 from ..partitions import DUCKDB_POOL
 from ..settings import Settings
-from ..warehouse.publish import PUBLISHED_TABLES, STORAGE_VERSION, publish
+from ..warehouse.publish import (
+    PUBLISHED_TABLES,
+    STORAGE_VERSION,
+    publish,
+    published_embedding_model,
+)
 from ..warehouse.schema import ensure_schema
 from .daily import daily_defaults
 
@@ -39,7 +44,7 @@ def build_published_asset(
     ) -> MaterializeResult:
         with duckdb.get_connection() as conn:
             ensure_schema(conn)
-            published = publish(conn, settings.duckdb_path)
+            published = publish(conn, settings.duckdb_path, published_embedding_model(settings))
         context.log.info(
             f"published {published.path} ({published.bytes / 1e6:.1f} MB) "
             f"in {published.seconds:.2f}s"

@@ -29,7 +29,6 @@ from dagster_duckdb import DuckDBResource
 from ..partitions import DUCKDB_POOL
 from ..scoring.resource import ScorerResource
 from ..semantics.metrics import aggregates
-from ..similarity.embedders import OFFLINE
 from ..similarity.issues import EXAMPLES, Group, find_groups
 from ..similarity.openai_labels import MAX_SUMMARIES, IssueInput, LabelStats, OpenAILabeller
 from ..similarity.texts import CUSTOMER_TEXTS
@@ -276,14 +275,6 @@ def _issue(
     }
 
 
-def embedding_model_name(scorer: ScorerResource) -> str | None:
-    """The name the embeddings are stored under, without loading the model."""
-    choice = scorer.embedding_choice()
-    if choice == "off":
-        return None
-    return OFFLINE if choice == "offline" else f"openai:{choice}"
-
-
 def build_recurring_issues_asset(daily: DailyPartitionsDefinition) -> AssetsDefinition:
     @asset(
         name="recurring_issues",
@@ -307,7 +298,7 @@ def build_recurring_issues_asset(daily: DailyPartitionsDefinition) -> AssetsDefi
         context: AssetExecutionContext, duckdb: DuckDBResource, scorer: ScorerResource
     ) -> MaterializeResult:
         first_day, last_day = day_range(context)
-        model = embedding_model_name(scorer)
+        model = scorer.embedding_name()
         if model is None:
             return MaterializeResult(
                 metadata={"embedder": "off"},

@@ -114,6 +114,15 @@ class ScorerResource(ConfigurableResource):
             return OPENAI_DEFAULT_MODEL if os.environ.get("OPENAI_API_KEY") else "offline"
         return choice
 
+    def embedding_name(self) -> str | None:
+        """The name vectors are stored under, without loading the model; None when off."""
+        from ..similarity.embedders import OFFLINE
+
+        choice = self.embedding_choice()
+        if choice == "off":
+            return None
+        return OFFLINE if choice == "offline" else f"openai:{choice}"
+
     def build_embedder(self) -> Embedder | None:
         """None when POWERPULSE_EMBEDDING_MODEL=off."""
         choice = self.embedding_choice()

@@ -14,10 +14,14 @@ import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 
 from .schema import ANALYST_MACROS_AND_VIEWS
+
+if TYPE_CHECKING:
+    from ..settings import Settings
 
 # Tables analysts read; raw_messages and the caches are the pipeline's own.
 PUBLISHED_TABLES = (
@@ -52,8 +56,13 @@ def _literal(path: Path) -> str:
     return "'" + str(path).replace("'", "''") + "'"
 
 
-def publish(conn: duckdb.DuckDBPyConnection, target: Path) -> Published:
-    """Copy the published tables from `conn`'s database to `target`, replacing it atomically."""
+def publish(
+    conn: duckdb.DuckDBPyConnection, target: Path, embedding_model: str | None = None
+) -> Published:
+    """Copy the published tables from `conn`'s database to `target`, replacing it atomically.
+    Of `conversation_embeddings`, only the vectors of `embedding_model` (the configured one):
+    the analysts' copy never holds two models' vectors, so `similar_conversations` compares
+    every row it scans without a filter."""
     started = time.monotonic()
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = target.with_name(f".{target.name}.{os.getpid()}.publishing")
@@ -67,7 +76,13 @@ def publish(conn: duckdb.DuckDBPyConnection, target: Path) -> Published:
         conn.execute(f"USE {COPY_ALIAS}")
         try:
             for table in PUBLISHED_TABLES:
-                conn.execute(f'CREATE TABLE {table} AS SELECT * FROM "{source}".main.{table}')
+                only = ""
+                if table == "conversation_embeddings":
+                    only = " WHERE model = $model" if embedding_model else " WHERE false"
+                conn.execute(
+                    f'CREATE TABLE {table} AS SELECT * FROM "{source}".main.{table}{only}',
+                    {"model": embedding_model} if only.endswith("$model") else None,
+                )
                 rows[table] = conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
             # Created while the copy is the default database, so their unqualified table
             # names resolve inside the copy wherever it is opened.
@@ -87,6 +102,12 @@ def publish(conn: duckdb.DuckDBPyConnection, target: Path) -> Published:
     # A write-ahead log beside the name belongs to the replaced file, never to this one.
     _remove_file(target.with_name(target.name + ".wal"))
     return Published(target, time.monotonic() - started, target.stat().st_size, rows)
+
+
+def published_embedding_model(settings: Settings) -> str | None:
+    from ..scoring.resource import ScorerResource
+
+    return ScorerResource.from_settings(settings).embedding_name()
 
 
 def adopt_legacy_warehouse(work_db: Path, analyst_file: Path) -> bool:

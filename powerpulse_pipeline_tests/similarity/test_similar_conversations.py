@@ -112,6 +112,10 @@ def test_the_same_text_is_embedded_once_and_ties_go_by_id(built) -> None:
     settings, _ = built
     # seven conversations with customer text, six distinct texts, each embedded once
     assert _read(settings, "SELECT count(*) FROM conversation_embeddings")[0][0] == 7
+    # the copy holds the configured model's vectors only
+    assert _read(settings, "SELECT DISTINCT model FROM conversation_embeddings") == [
+        ("offline:all-MiniLM-L6-v2",)
+    ]
     assert _read(settings, "SELECT count(*) FROM embedding_cache", work=True)[0][0] == 6
     nearest = _similar(settings, "paid1")
     assert nearest[0] == ("paid2", 1.0)
@@ -228,6 +232,11 @@ def test_history_from_before_similarity_is_embedded_by_itself(built) -> None:
     settings, driver = built
     with duckdb.connect(str(settings.work_db_path)) as conn:
         conn.execute("DELETE FROM conversation_embeddings")
+        # a vector of a model used before: kept in the work DB, never published
+        conn.execute(
+            "INSERT INTO conversation_embeddings VALUES "
+            "('old:2025-01-05', DATE '2025-01-05', 'openai:an-older-model', 'h', [1, 0, 0])"
+        )
     with duckdb.connect(str(settings.duckdb_path)) as conn:
         conn.execute("DROP TABLE conversation_embeddings")
     cursor = json.loads(driver.cursors["touched_days_sensor"])
@@ -241,7 +250,9 @@ def test_history_from_before_similarity_is_embedded_by_itself(built) -> None:
     }
     assert request.tags["dagster/asset_partition_range_start"] == "2025-03-03"
     driver.execute(DAILY_JOB, [request])
-    assert _read(settings, "SELECT count(*) FROM conversation_embeddings") == [(7,)]
+    assert _read(settings, "SELECT model, count(*) FROM conversation_embeddings GROUP BY ALL") == [
+        ("offline:all-MiniLM-L6-v2", 7)
+    ]
     assert sorted(cached) == sorted(
         _read(settings, "SELECT text_hash, created_at FROM embedding_cache", work=True)
     )
@@ -249,8 +260,7 @@ def test_history_from_before_similarity_is_embedded_by_itself(built) -> None:
 
 
 def test_the_macro_by_hand(tmp_path: Path) -> None:
-    """Cosines by hand: (1,0) against (0.6,0.8) is 0.6, against (0,1) 0, against (-1,0) -1;
-    another model's vectors are never compared."""
+    """Cosines by hand: (1,0) against (0.6,0.8) is 0.6, against (0,1) 0, against (-1,0) -1."""
     with duckdb.connect(str(tmp_path / "hand.duckdb")) as conn:
         conn.execute(
             "CREATE TABLE conversation_embeddings (conversation_id VARCHAR, day DATE, "
@@ -268,11 +278,6 @@ def test_the_macro_by_hand(tmp_path: Path) -> None:
             conn.execute(
                 "INSERT INTO conversations VALUES (?, DATE '2025-03-03', ?)", [cid, f"about {cid}"]
             )
-        conn.execute(
-            "INSERT INTO conversation_embeddings "
-            "VALUES ('z', DATE '2025-03-03', 'other', 'z', [1, 0, 0])"
-        )
-        conn.execute("INSERT INTO conversations VALUES ('z', DATE '2025-03-03', 'other model')")
         conn.execute(SIMILAR_MACRO)
         got = conn.execute(
             "SELECT conversation_id, round(similarity, 6), summary "
