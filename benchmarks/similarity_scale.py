@@ -183,14 +183,11 @@ def time_fixed_size(path: Path, workdir: Path, ids: list[str], seed: int) -> flo
         conn.execute("CHECKPOINT")
     rng = random.Random(seed)
     sql = f"""
-        WITH target AS (
-            SELECT model, embedding FROM conversation_embeddings WHERE conversation_id = $id
-        )
-        SELECT e.conversation_id,
-            array_cosine_similarity(e.embedding, t.embedding)::DOUBLE AS similarity
-        FROM conversation_embeddings e JOIN target t ON e.model = t.model
-        WHERE e.conversation_id <> $id
-        ORDER BY similarity DESC, e.conversation_id LIMIT {K}
+        SELECT conversation_id, array_cosine_similarity(embedding, (
+            SELECT embedding FROM conversation_embeddings WHERE conversation_id = $id
+        ))::DOUBLE AS similarity
+        FROM conversation_embeddings WHERE conversation_id <> $id
+        ORDER BY similarity DESC, conversation_id LIMIT {K}
     """
     times = []
     try:
@@ -593,14 +590,14 @@ def run(args, workdir: Path, summary: list) -> None:
     # (d)
     print(f"\n(d) publish the analysts' copy of (a) ({', '.join(PUBLISHED_TABLES)})")
     with duckdb.connect(str(scale_db)) as conn:
-        with_embeddings = publish(conn, workdir / "analysts_with.duckdb")
+        with_embeddings = publish(conn, workdir / "analysts_with.duckdb", OFFLINE)
     bare_db = workdir / "scale_without_embeddings.duckdb"
     shutil.copyfile(scale_db, bare_db)
     with duckdb.connect(str(bare_db)) as conn:
         conn.execute("DROP TABLE conversation_embeddings")
         ensure_schema(conn)  # empty again, so the macros still resolve
         conn.execute("CHECKPOINT")
-        without = publish(conn, workdir / "analysts_without.duckdb")
+        without = publish(conn, workdir / "analysts_without.duckdb", OFFLINE)
     extra = with_embeddings.bytes - without.bytes
     for name, published in (("with", with_embeddings), ("without", without)):
         print(
