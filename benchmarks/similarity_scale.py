@@ -6,9 +6,10 @@ at scale (DESIGN.md section 11).
 
 (a) A DuckDB file with --conversations rows in `conversation_embeddings` (random unit
     vectors of 384 dimensions, ids `<chat_id>:<UTC start>` and days over a year) and in
-    `conversations`, with schema.SIMILAR_MACRO: the median of 20 `similar_conversations(id,
-    10)` calls (target < 200 ms), and of 20 free-text searches: the query embedded in-process
-    by the offline model plus the top-k SQL of similarity.search (target < 500 ms).
+    `conversations`, published as the analysts' copy: there, the median of 20
+    `similar_conversations(id, 10)` calls (target < 200 ms), and of 20 free-text searches: the
+    query embedded in-process by the offline model plus the top-k SQL of similarity.search
+    (target < 500 ms); and the macro on the work DB's FLOAT[] lists for comparison.
 (b) Embedding a 1M-message backfill: customer texts of samples.dialogues.generate_threads
     (90 days), each conversation's first message given its own account number so that the
     cache (keyed by text) gets no help real chats would not give. The pipeline path,
@@ -166,40 +167,6 @@ def build_scale_db(path: Path, n: int, seed: int) -> list[str]:
             conn.unregister("new_facts")
         conn.execute("CHECKPOINT")
     return ids
-
-
-def time_fixed_size(path: Path, workdir: Path, ids: list[str], seed: int) -> float:
-    """The same top-k over FLOAT[384] (a fixed-size ARRAY, array_cosine_similarity) in a file
-    of its own: what the schema's variable-length FLOAT[] costs."""
-    array_db = workdir / "fixed_size.duckdb"
-    with duckdb.connect(str(array_db)) as conn:
-        conn.execute(f"ATTACH '{path}' AS source (READ_ONLY)")
-        conn.execute(
-            "CREATE TABLE conversation_embeddings AS SELECT conversation_id, model, "
-            f"embedding::FLOAT[{minilm.DIMENSIONS}] AS embedding "
-            "FROM source.conversation_embeddings"
-        )
-        conn.execute("DETACH source")
-        conn.execute("CHECKPOINT")
-    rng = random.Random(seed)
-    sql = f"""
-        SELECT conversation_id, array_cosine_similarity(embedding, (
-            SELECT embedding FROM conversation_embeddings WHERE conversation_id = $id
-        ))::DOUBLE AS similarity
-        FROM conversation_embeddings WHERE conversation_id <> $id
-        ORDER BY similarity DESC, conversation_id LIMIT {K}
-    """
-    times = []
-    try:
-        with duckdb.connect(str(array_db), read_only=True) as conn:
-            conn.execute(sql, {"id": ids[0]}).fetchall()
-            for conversation in rng.sample(ids, CALLS):
-                started = time.perf_counter()
-                conn.execute(sql, {"id": conversation}).fetchall()
-                times.append(time.perf_counter() - started)
-    finally:
-        array_db.unlink(missing_ok=True)
-    return median_ms(times)
 
 
 def time_queries(path: Path, ids: list[str], seed: int) -> dict[str, float]:
@@ -406,7 +373,11 @@ def run(args, workdir: Path, summary: list) -> None:
     ids = build_scale_db(scale_db, n, args.seed)
     print(f"    built in {time.perf_counter() - started:.1f} s, {mb(scale_db.stat().st_size)}")
     minilm.load()
-    timings = time_queries(scale_db, ids, args.seed)
+    # Measured where analysts ask: the published copy.
+    analysts = workdir / "analysts_lookup.duckdb"
+    with duckdb.connect(str(scale_db)) as conn:
+        publish(conn, analysts, OFFLINE)
+    timings = time_queries(analysts, ids, args.seed)
     print(
         f"    similar_conversations(id, {K}): first call {timings['cold_ms']:.0f} ms; median of "
         f"{CALLS} {timings['similar_ms']:.0f} ms (max {timings['similar_max_ms']:.0f}), "
@@ -417,11 +388,10 @@ def run(args, workdir: Path, summary: list) -> None:
         f"{timings['search_max_ms']:.0f}) = embedding {timings['embed_ms']:.0f} ms + SQL "
         f"{timings['search_sql_ms']:.0f} ms, target < {TARGET_SEARCH_MS} ms"
     )
-    fixed = time_fixed_size(scale_db, workdir, ids, args.seed)
+    fixed = time_queries(scale_db, ids, args.seed)["similar_ms"]
     print(
-        f"    for comparison, the same top-{K} over FLOAT[{minilm.DIMENSIONS}] "
-        f"(array_cosine_similarity, a file of its own): median of {CALLS} {fixed:.0f} ms "
-        f"(FLOAT[] / FLOAT[{minilm.DIMENSIONS}]: {timings['similar_ms'] / fixed:.1f}x)"
+        f"    for comparison, the same macro on the work DB's FLOAT[] lists: median of {CALLS} "
+        f"{fixed:.0f} ms (copy / work DB: {timings['similar_ms'] / fixed:.2f})"
     )
     summary.append(
         (
@@ -433,7 +403,7 @@ def run(args, workdir: Path, summary: list) -> None:
     )
     summary.append(
         (
-            f"(a) same top-{K} on FLOAT[{minilm.DIMENSIONS}] (not shipped)",
+            "(a) the same on the work DB's FLOAT[] lists",
             f"{fixed:.0f} ms",
             f"< {TARGET_SIMILAR_MS} ms",
             f"{fixed / TARGET_SIMILAR_MS:.2f}",
