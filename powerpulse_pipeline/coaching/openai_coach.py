@@ -17,11 +17,10 @@ from importlib import resources
 from typing import Any
 
 import openai
-from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, stop_after_delay
 
 from ..scoring import quality
 from ..scoring.llm_output import SchemaViolation
-from ..scoring.openai_scorer import OpenAISettings, complete, is_retryable, redact, retry_wait
+from ..scoring.openai_scorer import OpenAISettings, complete, redact, retrying, run_limited
 from ..scoring.pii import mask_pii
 from ..scoring.ratelimit import RateLimiter
 from .points import AgentPeriod, Point, checked
@@ -172,23 +171,10 @@ class OpenAICoach:
         return results, stats
 
     async def _run(self, agents: Sequence[AgentPeriod], stats: CoachingStats) -> list[Coached]:
-        client = openai.AsyncOpenAI(
-            api_key=self._api_key,
-            base_url=self._base_url,
-            max_retries=0,
-            timeout=self.settings.timeout_seconds,
-        )
-        limiter = RateLimiter(self.settings.rpm, self.settings.tpm)
-        gate = asyncio.Semaphore(max(1, self.settings.concurrency))
-        try:
+        async def one(client: openai.AsyncOpenAI, limiter: RateLimiter, agent: AgentPeriod):
+            return await self._coach_one(client, limiter, agent, stats)
 
-            async def one(agent: AgentPeriod) -> Coached:
-                async with gate:
-                    return await self._coach_one(client, limiter, agent, stats)
-
-            return list(await asyncio.gather(*(one(agent) for agent in agents)))
-        finally:
-            await client.close()
+        return await run_limited(self.settings, self._api_key, self._base_url, agents, one)
 
     async def _coach_one(
         self,
@@ -206,13 +192,7 @@ class OpenAICoach:
         attempts = 0
         points: list[Point] | None = None
         try:
-            async for attempt in AsyncRetrying(
-                stop=stop_after_attempt(self.settings.max_attempts)
-                | stop_after_delay(self.settings.max_seconds_per_conversation),
-                wait=retry_wait,
-                retry=retry_if_exception(is_retryable),
-                reraise=True,
-            ):
+            async for attempt in retrying(self.settings):
                 with attempt:
                     attempts += 1
                     await limiter.acquire(estimate)

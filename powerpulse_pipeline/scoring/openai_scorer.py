@@ -15,7 +15,7 @@ import queue
 import re
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
@@ -98,6 +98,47 @@ def retry_wait(state: RetryCallState) -> float:
     if server_says is not None:
         return min(server_says, 60.0)
     return _backoff(state)
+
+
+def retrying(settings: OpenAISettings) -> AsyncRetrying:
+    """The scorer's retries for any call to the endpoint: transient errors and broken replies,
+    honouring retry-after, within the attempts and the time a conversation may take."""
+    return AsyncRetrying(
+        stop=stop_after_attempt(settings.max_attempts)
+        | stop_after_delay(settings.max_seconds_per_conversation),
+        wait=retry_wait,
+        retry=retry_if_exception(is_retryable),
+        reraise=True,
+    )
+
+
+async def run_limited(
+    settings: OpenAISettings,
+    api_key: str,
+    base_url: str | None,
+    items: Sequence[Any],
+    call: Callable[[openai.AsyncOpenAI, RateLimiter, Any], Awaitable[Any]],
+    concurrency: int | None = None,
+) -> list[Any]:
+    """`call(client, limiter, item)` for every item, in order, at most `concurrency` (default:
+    the configured one) at once, on one client and one rate limiter."""
+    client = openai.AsyncOpenAI(
+        api_key=api_key,
+        base_url=base_url,
+        max_retries=0,  # tenacity retries, honouring retry-after and our limiter
+        timeout=settings.timeout_seconds,
+    )
+    limiter = RateLimiter(settings.rpm, settings.tpm)
+    gate = asyncio.Semaphore(max(1, concurrency or settings.concurrency))
+
+    async def one(item: Any) -> Any:
+        async with gate:
+            return await call(client, limiter, item)
+
+    try:
+        return list(await asyncio.gather(*(one(item) for item in items)))
+    finally:
+        await client.close()
 
 
 class _Writer:

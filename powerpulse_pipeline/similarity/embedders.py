@@ -135,63 +135,40 @@ class OpenAIEmbedder:
     ) -> None:
         import httpx2
         import openai
-        from tenacity import (
-            AsyncRetrying,
-            retry_if_exception,
-            stop_after_attempt,
-            stop_after_delay,
-        )
 
-        from ..scoring.openai_scorer import is_retryable, redact, retry_wait
+        from ..scoring.openai_scorer import redact, retrying, run_limited
+        from ..scoring.pii import mask_pii
         from ..scoring.ratelimit import RateLimiter, retry_after_seconds
 
-        client = openai.AsyncOpenAI(
-            api_key=self._api_key,
-            base_url=self._base_url,
-            max_retries=0,
-            timeout=self.settings.timeout_seconds,
-        )
-        limiter = RateLimiter(self.settings.rpm, self.settings.tpm)
-        gate = asyncio.Semaphore(max(1, min(8, self.settings.concurrency)))
-
-        from ..scoring.pii import mask_pii
-
-        async def batch(start: int) -> None:
+        async def batch(client: openai.AsyncOpenAI, limiter: RateLimiter, start: int) -> None:
             inputs = [t[:OPENAI_MAX_CHARS] for t in texts[start : start + OPENAI_BATCH]]
             if self.settings.mask_pii:
                 inputs = [mask_pii(t) for t in inputs]
             attempts = 0
-            async with gate:
-                try:
-                    async for attempt in AsyncRetrying(
-                        stop=stop_after_attempt(self.settings.max_attempts)
-                        | stop_after_delay(self.settings.max_seconds_per_conversation),
-                        wait=retry_wait,
-                        retry=retry_if_exception(is_retryable),
-                        reraise=True,
-                    ):
-                        with attempt:
-                            attempts += 1
-                            await limiter.acquire(sum(len(t) for t in inputs) // 4 + 1)
-                            stats.requests += 1
-                            try:
-                                response = await client.post(
-                                    "/embeddings",
-                                    body={"model": self.model, "input": inputs},
-                                    cast_to=httpx2.Response,
-                                )
-                            except openai.APIStatusError as exc:
-                                if exc.status_code == 429:
-                                    limiter.pause(retry_after_seconds(exc.response.headers) or 1.0)
-                                raise
-                            limiter.observe(response.headers)
-                            vectors, tokens = _parse(response.json(), len(inputs))
-                except Exception as exc:  # the batch stays un-embedded; the next run retries
-                    stats.failed += len(inputs)
-                    stats.errors.append(redact(f"{type(exc).__name__}: {exc}", self._api_key)[:300])
-                    return
-                finally:
-                    stats.retries += max(0, attempts - 1)
+            try:
+                async for attempt in retrying(self.settings):
+                    with attempt:
+                        attempts += 1
+                        await limiter.acquire(sum(len(t) for t in inputs) // 4 + 1)
+                        stats.requests += 1
+                        try:
+                            response = await client.post(
+                                "/embeddings",
+                                body={"model": self.model, "input": inputs},
+                                cast_to=httpx2.Response,
+                            )
+                        except openai.APIStatusError as exc:
+                            if exc.status_code == 429:
+                                limiter.pause(retry_after_seconds(exc.response.headers) or 1.0)
+                            raise
+                        limiter.observe(response.headers)
+                        vectors, tokens = _parse(response.json(), len(inputs))
+            except Exception as exc:  # the batch stays un-embedded; the next run retries
+                stats.failed += len(inputs)
+                stats.errors.append(redact(f"{type(exc).__name__}: {exc}", self._api_key)[:300])
+                return
+            finally:
+                stats.retries += max(0, attempts - 1)
             stats.tokens += tokens
             stats.cost_usd += tokens * self.price_per_million / 1_000_000
             # Tokens per text are not reported; the batch's are shared out by length.
@@ -199,10 +176,16 @@ class OpenAIEmbedder:
             shares = np.round(tokens * lengths / lengths.sum()).astype(int).tolist()
             save(list(keys[start : start + OPENAI_BATCH]), vectors, shares)
 
-        try:
-            await asyncio.gather(*(batch(s) for s in range(0, len(texts), OPENAI_BATCH)))
-        finally:
-            await client.close()
+        # A few big requests at once: each carries OPENAI_BATCH texts.
+        starts = range(0, len(texts), OPENAI_BATCH)
+        await run_limited(
+            self.settings,
+            self._api_key,
+            self._base_url,
+            starts,
+            batch,
+            concurrency=min(8, self.settings.concurrency),
+        )
 
 
 class EmbeddingReplyError(ValueError):

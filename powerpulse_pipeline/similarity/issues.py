@@ -47,7 +47,8 @@ def group_count(n: int) -> int:
 def assign(vectors: np.ndarray) -> np.ndarray:
     """A group number per row (k-means, fixed seed: the same vectors give the same groups)."""
     n = len(vectors)
-    k = group_count(n)
+    # Never more groups than distinct vectors (conversations with the same text share one).
+    k = min(group_count(n), len(np.unique(vectors, axis=0)))
     if k <= 1:
         return np.zeros(n, np.int64)
     from sklearn.cluster import KMeans, MiniBatchKMeans

@@ -13,10 +13,9 @@ from importlib import resources
 from typing import Any
 
 import openai
-from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, stop_after_delay
 
 from ..scoring.llm_output import SchemaViolation
-from ..scoring.openai_scorer import OpenAISettings, complete, is_retryable, redact, retry_wait
+from ..scoring.openai_scorer import OpenAISettings, complete, redact, retrying, run_limited
 from ..scoring.pii import mask_pii
 from ..scoring.ratelimit import RateLimiter
 
@@ -109,23 +108,10 @@ class OpenAILabeller:
         return asyncio.run(self._run(issues, stats)), stats
 
     async def _run(self, issues: Sequence[IssueInput], stats: LabelStats) -> list[Labelled]:
-        client = openai.AsyncOpenAI(
-            api_key=self._api_key,
-            base_url=self._base_url,
-            max_retries=0,
-            timeout=self.settings.timeout_seconds,
-        )
-        limiter = RateLimiter(self.settings.rpm, self.settings.tpm)
-        gate = asyncio.Semaphore(max(1, self.settings.concurrency))
-        try:
+        async def one(client: openai.AsyncOpenAI, limiter: RateLimiter, issue: IssueInput):
+            return await self._label_one(client, limiter, issue, stats)
 
-            async def one(issue: IssueInput) -> Labelled:
-                async with gate:
-                    return await self._label_one(client, limiter, issue, stats)
-
-            return list(await asyncio.gather(*(one(issue) for issue in issues)))
-        finally:
-            await client.close()
+        return await run_limited(self.settings, self._api_key, self._base_url, issues, one)
 
     async def _label_one(
         self,
@@ -143,13 +129,7 @@ class OpenAILabeller:
         attempts = 0
         label: str | None = None
         try:
-            async for attempt in AsyncRetrying(
-                stop=stop_after_attempt(self.settings.max_attempts)
-                | stop_after_delay(self.settings.max_seconds_per_conversation),
-                wait=retry_wait,
-                retry=retry_if_exception(is_retryable),
-                reraise=True,
-            ):
+            async for attempt in retrying(self.settings):
                 with attempt:
                     attempts += 1
                     await limiter.acquire(estimate)
