@@ -100,6 +100,7 @@ def daemon(tmp_path: Path) -> Iterator[tuple[Daemon, DagsterInstance, Path, Any]
             "OPENAI_API_KEY": "sk-test-not-a-secret",
             "OPENAI_BASE_URL": url,
             "POWERPULSE_LLM_TIMEOUT_SECONDS": "900",
+            "POWERPULSE_EMBEDDING_MODEL": "off",  # about the run's worker, not its steps
         }
         runner = Daemon(home, env, tmp_path / "daemon.log")
         runner.start()
