@@ -39,7 +39,7 @@ from ..scoring import quality
 from ..scoring.resource import ScorerResource
 from ..semantics.dimensions import agent_rows
 from ..warehouse.checks import AGENT_COACHING_CHECKS
-from ..warehouse.io import transaction
+from ..warehouse.io import registered, save_rows, transaction
 from ..warehouse.schema import ensure_schema
 from ..warehouse.tables import AGENT_COACHING, COACHING_CACHE
 from .daily import daily_defaults, day_range
@@ -236,16 +236,11 @@ def _llm_points(
             }
         )
     if fresh:
-        with conn_factory() as conn, transaction(conn):
-            conn.register(
-                "fresh_coaching", pa.Table.from_pylist(fresh, schema=COACHING_CACHE.arrow_schema())
-            )
-            try:
-                conn.execute(
-                    "INSERT OR REPLACE INTO coaching_cache BY NAME SELECT * FROM fresh_coaching"
-                )
-            finally:
-                conn.unregister("fresh_coaching")
+        save_rows(
+            conn_factory,
+            "coaching_cache",
+            pa.Table.from_pylist(fresh, schema=COACHING_CACHE.arrow_schema()),
+        )
     return points
 
 
@@ -295,27 +290,23 @@ def write_agent_coaching(
         else:
             rows.append(_row(agent, offline_points(agent), OFFLINE_COACH, now))
     table = pa.Table.from_pylist(rows, schema=AGENT_COACHING.arrow_schema())
-    with conn_factory() as conn, transaction(conn):
-        conn.register(
-            "new_periods",
-            pa.table(
-                {
-                    "period": [p for p, _ in periods],
-                    "period_start": pa.array([s for _, s in periods], pa.date32()),
-                }
-            ),
+    new_periods = pa.table(
+        {
+            "period": [p for p, _ in periods],
+            "period_start": pa.array([s for _, s in periods], pa.date32()),
+        }
+    )
+    with (
+        conn_factory() as conn,
+        transaction(conn),
+        registered(conn, new_periods=new_periods, new_coaching=table),
+    ):
+        conn.execute(
+            "DELETE FROM agent_coaching USING new_periods n "
+            "WHERE agent_coaching.period = n.period "
+            "AND agent_coaching.period_start = n.period_start"
         )
-        conn.register("new_coaching", table)
-        try:
-            conn.execute(
-                "DELETE FROM agent_coaching USING new_periods n "
-                "WHERE agent_coaching.period = n.period "
-                "AND agent_coaching.period_start = n.period_start"
-            )
-            conn.execute("INSERT INTO agent_coaching BY NAME SELECT * FROM new_coaching")
-        finally:
-            conn.unregister("new_coaching")
-            conn.unregister("new_periods")
+        conn.execute("INSERT INTO agent_coaching BY NAME SELECT * FROM new_coaching")
     return written
 
 

@@ -28,7 +28,7 @@ from dagster_duckdb import DuckDBResource
 from ..scoring.resource import ScorerResource
 from ..similarity.embedders import Embedder, EmbeddingStats
 from ..similarity.texts import CUSTOMER_TEXTS
-from ..warehouse.io import one_row, transaction
+from ..warehouse.io import one_row, save_rows, transaction
 from ..warehouse.schema import ensure_schema
 from ..warehouse.tables import CONVERSATION_EMBEDDINGS, EMBEDDING_CACHE, UTC_TS
 from .daily import daily_defaults, day_range
@@ -96,12 +96,7 @@ def write_embeddings(
             },
             schema=EMBEDDING_CACHE.arrow_schema(),
         )
-        with conn_factory() as conn, transaction(conn):
-            conn.register("new_embeddings", table)
-            try:
-                conn.execute("INSERT OR REPLACE INTO embedding_cache SELECT * FROM new_embeddings")
-            finally:
-                conn.unregister("new_embeddings")
+        save_rows(conn_factory, "embedding_cache", table)
         embedded += len(batch_keys)
 
     stats = embedder.embed_all(keys, texts, save, log)

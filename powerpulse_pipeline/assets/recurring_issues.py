@@ -33,7 +33,7 @@ from ..similarity.issues import EXAMPLES, Group, find_groups
 from ..similarity.openai_labels import MAX_SUMMARIES, IssueInput, LabelStats, OpenAILabeller
 from ..similarity.texts import CUSTOMER_TEXTS
 from ..warehouse.checks import RECURRING_ISSUES_CHECKS
-from ..warehouse.io import transaction
+from ..warehouse.io import registered, save_rows, transaction
 from ..warehouse.schema import ensure_schema
 from ..warehouse.tables import ISSUE_LABEL_CACHE, RECURRING_ISSUE_MEMBERS, RECURRING_ISSUES
 from .daily import daily_defaults, day_range
@@ -164,35 +164,25 @@ def write_recurring_issues(
     written = IssuesWritten(len(periods), len(issues), len(members), 0.0)
     if labeller is not None and issues:
         _llm_labels(conn_factory, labeller, issues, inputs, written)
-    with conn_factory() as conn, transaction(conn):
-        conn.register(
-            "new_periods",
-            pa.table(
-                {
-                    "period": [p[0] for p in periods],
-                    "period_start": pa.array([p[1] for p in periods], pa.date32()),
-                }
-            ),
-        )
-        conn.register(
-            "new_issues", pa.Table.from_pylist(issues, schema=RECURRING_ISSUES.arrow_schema())
-        )
-        conn.register(
-            "new_members",
-            pa.Table.from_pylist(members, schema=RECURRING_ISSUE_MEMBERS.arrow_schema()),
-        )
-        try:
-            for table in ("recurring_issues", "recurring_issue_members"):
-                conn.execute(
-                    f"DELETE FROM {table} USING new_periods n WHERE {table}.period = n.period "
-                    f"AND {table}.period_start = n.period_start"
-                )
-            conn.execute("INSERT INTO recurring_issues BY NAME SELECT * FROM new_issues")
-            conn.execute("INSERT INTO recurring_issue_members BY NAME SELECT * FROM new_members")
-            conn.execute(_CSAT)
-        finally:
-            for name in ("new_periods", "new_issues", "new_members"):
-                conn.unregister(name)
+    tables = {
+        "new_periods": pa.table(
+            {
+                "period": [p[0] for p in periods],
+                "period_start": pa.array([p[1] for p in periods], pa.date32()),
+            }
+        ),
+        "new_issues": pa.Table.from_pylist(issues, schema=RECURRING_ISSUES.arrow_schema()),
+        "new_members": pa.Table.from_pylist(members, schema=RECURRING_ISSUE_MEMBERS.arrow_schema()),
+    }
+    with conn_factory() as conn, transaction(conn), registered(conn, **tables):
+        for table in ("recurring_issues", "recurring_issue_members"):
+            conn.execute(
+                f"DELETE FROM {table} USING new_periods n WHERE {table}.period = n.period "
+                f"AND {table}.period_start = n.period_start"
+            )
+        conn.execute("INSERT INTO recurring_issues BY NAME SELECT * FROM new_issues")
+        conn.execute("INSERT INTO recurring_issue_members BY NAME SELECT * FROM new_members")
+        conn.execute(_CSAT)
     written.seconds = time.monotonic() - started
     log(
         f"{written.issues} recurring issues ({written.members} conversations) in "
@@ -245,16 +235,11 @@ def _llm_labels(
     written.label_stats = stats
     written.label_cache_hits = len(hashes) - len(todo)
     if fresh:
-        with conn_factory() as conn, transaction(conn):
-            conn.register(
-                "fresh_labels", pa.Table.from_pylist(fresh, schema=ISSUE_LABEL_CACHE.arrow_schema())
-            )
-            try:
-                conn.execute(
-                    "INSERT OR REPLACE INTO issue_label_cache BY NAME SELECT * FROM fresh_labels"
-                )
-            finally:
-                conn.unregister("fresh_labels")
+        save_rows(
+            conn_factory,
+            "issue_label_cache",
+            pa.Table.from_pylist(fresh, schema=ISSUE_LABEL_CACHE.arrow_schema()),
+        )
 
 
 def _issue(
