@@ -20,6 +20,7 @@ from .partitions import daily_partitions
 from .scoring.resource import ScorerResource
 from .sensors.days import build_days_sensor
 from .sensors.inbox import build_inbox_sensor
+from .sensors.messenger import build_messenger_sensors, messenger_page_specs
 from .settings import Settings
 from .warehouse.publish import adopt_legacy_warehouse
 
@@ -40,7 +41,9 @@ def build_definitions(settings: Settings | None = None) -> Definitions:
     daily = daily_partitions(settings)
 
     # The data flow, file to analysts' copy; each asset is named after the table it writes.
-    raw_messages = build_raw_messages_asset(settings)
+    # Facebook Pages synced from the Graph API land files in the inbox (sources/graph_api/).
+    pages = messenger_page_specs(settings)
+    raw_messages = build_raw_messages_asset(settings, upstream=[page.key for page in pages])
     metric_assets = [*build_metric_assets(daily), build_agent_coaching_asset(daily)]
     # POWERPULSE_EMBEDDING_MODEL=off: no similarity assets at all (their tables stay empty).
     similarity = settings.embedding_model.lower() != "off"
@@ -76,7 +79,7 @@ def build_definitions(settings: Settings | None = None) -> Definitions:
         ),
     )
     return Definitions(
-        assets=[raw_messages, *day_assets],
+        assets=[*pages, raw_messages, *day_assets],
         jobs=[ingest_job, daily_job],
         sensors=[
             build_inbox_sensor(settings, ingest_job),
@@ -90,6 +93,7 @@ def build_definitions(settings: Settings | None = None) -> Definitions:
                 if similarity
                 else None,
             ),
+            *build_messenger_sensors(settings),
         ],
         resources={
             "duckdb": DuckDBResource(

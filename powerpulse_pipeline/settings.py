@@ -7,6 +7,7 @@ the code server see the environment of the process that builds the definitions.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -28,6 +29,36 @@ def project_root() -> Path:
 
 class SettingsError(ValueError):
     """An environment variable has a value PowerPulse cannot use."""
+
+
+class Secret:
+    """A value (a Page token) that no repr, str or f-string shows: only `reveal()` does."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+# Graph API: a version Meta supports for two years from its release (Messenger sync, section 12).
+FB_GRAPH_URL = "https://graph.facebook.com/v25.0/"
+FB_SYNC_MINUTES = 15.0
+# Page ids go into URL paths and sensor names: digits in practice, never a slash or a query.
+_PAGE_ID = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 
 
 def _split_list(raw: str) -> tuple[str, ...]:
@@ -99,6 +130,13 @@ class Settings:
     # POWERPULSE_EMBEDDING_MODEL: auto (an OpenAI model with a key, else the offline one),
     # offline, off (no similar conversations or recurring issues), or an endpoint's model name.
     embedding_model: str = "auto"
+    # Messenger sync (section 12): no Page ids, no sync. The token is read at every tick from
+    # POWERPULSE_FB_PAGE_TOKEN_FILE (so a new token needs no restart) or held here.
+    fb_page_ids: tuple[str, ...] = ()
+    fb_page_token: Secret | None = None
+    fb_page_token_file: Path | None = None
+    fb_graph_url: str = FB_GRAPH_URL
+    fb_sync_minutes: float = FB_SYNC_MINUTES
     _lowered_patterns: tuple[str, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -222,6 +260,25 @@ class Settings:
                 f"POWERPULSE_SCORER={scorer!r} must be one of auto, openai, offline"
             )
 
+        page_ids = _split_list(env.get("POWERPULSE_FB_PAGE_IDS", "").replace(",", "|"))
+        for page_id in page_ids:
+            if not _PAGE_ID.fullmatch(page_id):
+                raise SettingsError(
+                    f"POWERPULSE_FB_PAGE_IDS: {page_id!r} is not a Page id (the Page's number, "
+                    "from its About section or the Graph API Explorer); ids are separated by |"
+                )
+        token_file = env.get("POWERPULSE_FB_PAGE_TOKEN_FILE", "").strip()
+        token_path = Path(token_file) if token_file else None
+        if token_path is not None and not token_path.is_absolute():
+            token_path = root / token_path
+        raw_token = env.get("POWERPULSE_FB_PAGE_TOKEN", "").strip()
+        graph_url = get("POWERPULSE_FB_GRAPH_URL", FB_GRAPH_URL)
+        if not graph_url.startswith(("https://", "http://")):
+            raise SettingsError(
+                f"POWERPULSE_FB_GRAPH_URL={graph_url!r} is not an http(s) URL "
+                f"(the default is {FB_GRAPH_URL})"
+            )
+
         return cls(
             data_dir=data_dir,
             inbox_dir=inbox,
@@ -248,6 +305,13 @@ class Settings:
             explorer_port=explorer_port,
             agent_aliases=_aliases(env.get("POWERPULSE_AGENT_ALIASES", "")),
             excluded_agents=_split_list(env.get("POWERPULSE_EXCLUDED_AGENTS", "")),
+            fb_page_ids=page_ids,
+            fb_page_token=Secret(raw_token) if raw_token else None,
+            fb_page_token_file=token_path,
+            fb_graph_url=graph_url.rstrip("/") + "/",
+            fb_sync_minutes=_positive_number(
+                env, "POWERPULSE_FB_SYNC_MINUTES", str(FB_SYNC_MINUTES), float
+            ),
         )
 
 

@@ -15,6 +15,7 @@ from dagster import (
     AssetCheckSeverity,
     AssetCheckSpec,
     AssetExecutionContext,
+    AssetKey,
     AssetsDefinition,
     BackfillPolicy,
     Config,
@@ -108,9 +109,12 @@ def file_metadata(outcome: FileOutcome) -> dict[str, object]:
     return metadata
 
 
-def build_raw_messages_asset(settings: Settings) -> AssetsDefinition:
+def build_raw_messages_asset(
+    settings: Settings, upstream: list[AssetKey] | None = None
+) -> AssetsDefinition:
     @asset(
         name="raw_messages",
+        deps=upstream or [],
         partitions_def=chat_file_partitions,
         backfill_policy=BackfillPolicy.single_run(),
         pool=DUCKDB_POOL,

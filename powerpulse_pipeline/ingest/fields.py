@@ -123,6 +123,21 @@ def sender_identities(msg: dict[str, Any]) -> tuple[str, ...]:
     return tuple(found)
 
 
+def recipient_ids(msg: dict[str, Any]) -> tuple[str, ...]:
+    """The ids in a Graph API message's `to.data[]`: a message to the Page is the customer's."""
+    to = msg.get("to")
+    data = to.get("data") if isinstance(to, dict) else None
+    if not isinstance(data, list):
+        return ()
+    return tuple(
+        str(item["id"])
+        for item in data
+        if isinstance(item, dict)
+        and isinstance(item.get("id"), str | int)
+        and not isinstance(item.get("id"), bool)
+    )
+
+
 def sender_display_name(msg: dict[str, Any]) -> str | None:
     return _name_of(msg.get("from")) or _name_of(msg.get("sender_name"))
 

@@ -54,13 +54,18 @@ class _Candidate:
     side: str | None
     marked_bot: bool
     side_from_page_name: bool = False
+    recipients: tuple[str, ...] = ()
 
     @property
     def location(self) -> str:
         return f"{self.where}[{self.index}]"
 
 
-def parse_export(raw: bytes, page_names: tuple[str, ...] = ()) -> ParseResult:
+def parse_export(
+    raw: bytes, page_names: tuple[str, ...] = (), page_ids: tuple[str, ...] = ()
+) -> ParseResult:
+    """`page_ids` are the synced Pages' ids (POWERPULSE_FB_PAGE_IDS): a message from one is
+    the business's, a message to one is the customer's, whatever else is configured."""
     if not raw.strip():
         raise RejectedFile(f"the file is empty ({len(raw)} bytes)")
     body = raw[len(codecs.BOM_UTF8) :] if raw.startswith(codecs.BOM_UTF8) else raw
@@ -99,6 +104,7 @@ def parse_export(raw: bytes, page_names: tuple[str, ...] = ()) -> ParseResult:
             f"no message with a usable time ({checked} messages checked: {where}); a message "
             "needs timestamp/created_time/sent_at (ISO 8601 or epoch s/ms) or timestamp_ms"
         )
+    _sides_from_page_ids(candidates, frozenset(page_ids))
     _resolve_sides(candidates, names, result)
     for cand in candidates:
         _keep(cand, result)
@@ -356,6 +362,7 @@ def _candidate(
         agent_name=fields.explicit_agent_name(msg),
         side=explicit[0] if explicit else None,
         marked_bot=explicit[1] if explicit else False,
+        recipients=fields.recipient_ids(msg),
     )
     if has_lone_surrogate(
         chat_id, text, cand.message_id, display, cand.agent_name, *cand.identities
@@ -456,6 +463,21 @@ def _parse_dyi(
             cand.side = AGENT if cand.display_name in business else CUSTOMER
             cand.side_from_page_name = True
     return result, candidates
+
+
+def _sides_from_page_ids(candidates: list[_Candidate], page_ids: frozenset[str]) -> None:
+    if not page_ids:
+        return
+    for cand in candidates:
+        if cand.side is not None:
+            continue
+        if page_ids.intersection(cand.identities):
+            cand.side = AGENT
+        elif page_ids.intersection(cand.recipients):
+            cand.side = CUSTOMER
+        else:
+            continue
+        cand.side_from_page_name = True
 
 
 def _resolve_sides(

@@ -54,7 +54,7 @@ def ingest_export(
     """Parse and store one file. A `RejectedFile` leaves the warehouse untouched."""
     outcome = FileOutcome(key=key, relpath=relpath, sha256=sha256, status=INGESTED)
     try:
-        parsed = parse_export(raw, settings.page_names)
+        parsed = parse_export(raw, settings.page_names, settings.fb_page_ids)
         in_file = len(parsed.columns)
         kept = _within_dates(parsed, settings, now)
     except RejectedFile as exc:

@@ -1,0 +1,1 @@
+"""The Graph API Messenger sync (DESIGN section 12): client, token, paging state, landing."""
