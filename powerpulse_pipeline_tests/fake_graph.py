@@ -165,6 +165,7 @@ def _nested_limit(fields: str) -> int | None:
 
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
+    state: GraphState
     protocol_version = "HTTP/1.1"
 
     def log_message(self, format: str, *args: Any) -> None:
@@ -173,7 +174,7 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         """`POST /_test/messages {"conversation": id, "text": ...}`: a customer writes (for
         trying `make dev` by hand)."""
-        state = self.server.state
+        self.state = state = self.server.states[0]
         length = int(self.headers.get("content-length") or 0)
         body = json.loads(self.rfile.read(length) or b"{}")
         conv_id = body.get("conversation") or next(iter(state.conversations))
@@ -181,7 +182,10 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(200, {"id": message.id, "created_time": iso(message.created)})
 
     def do_GET(self) -> None:
-        state = self.server.state
+        parts = [p for p in urlsplit(self.path).path.split("/") if p]
+        if parts and parts[0].startswith("v") and parts[0][1:].replace(".", "").isdigit():
+            parts = parts[1:]
+        self.state = state = self.server.route(parts)
         with state.lock:
             state.calls += 1
             number = state.calls
@@ -225,9 +229,6 @@ class _Handler(BaseHTTPRequestHandler):
         if over:
             self._error(80001, None, "There have been too many calls to this Page account.")
             return
-        parts = [p for p in urlsplit(self.path).path.split("/") if p]
-        if parts and parts[0].startswith("v") and parts[0][1:].replace(".", "").isdigit():
-            parts = parts[1:]
         try:
             if len(parts) == 2 and parts == [state.page_id, "conversations"]:
                 state.paths["conversations"] += 1
@@ -257,7 +258,7 @@ class _Handler(BaseHTTPRequestHandler):
         return f"{host}{prefix}{path}?{urlencode(params)}"
 
     def _conversations(self, query: dict[str, list[str]], token: str) -> dict[str, Any]:
-        state = self.server.state
+        state = self.state
         limit = min(int((query.get("limit") or ["25"])[0]), 100)
         fields = (query.get("fields") or ["id,updated_time"])[0]
         with state.lock:
@@ -331,14 +332,14 @@ class _Handler(BaseHTTPRequestHandler):
         return result
 
     def _messages(self, conv_id: str, query: dict[str, list[str]], token: str) -> dict[str, Any]:
-        state = self.server.state
+        state = self.state
         limit = min(int((query.get("limit") or ["25"])[0]), 100)
         with state.lock:
             conv = state.conversations[conv_id]
             return self._message_page(conv, limit, (query.get("after") or [None])[0], query, token)
 
     def _message(self, conv: Conversation, message: Message, detailed: bool) -> dict[str, Any]:
-        state = self.server.state
+        state = self.state
         item: dict[str, Any] = {"id": message.id, "created_time": iso(message.created)}
         if not detailed:
             return item
@@ -356,7 +357,7 @@ class _Handler(BaseHTTPRequestHandler):
     # -- replies -----------------------------------------------------------------------------
 
     def _usage_headers(self) -> dict[str, str]:
-        state = self.server.state
+        state = self.state
         if state.calls < state.usage_after:
             return {}
         percent = min(int(state.usage_percent()), 100)
@@ -387,7 +388,7 @@ class _Handler(BaseHTTPRequestHandler):
             error["error_subcode"] = subcode
         headers = {}
         if code in THROTTLE_CODES:
-            state = self.server.state
+            state = self.state
             entry = {
                 "type": "pages",
                 "call_count": 100,
@@ -405,7 +406,7 @@ class _Handler(BaseHTTPRequestHandler):
         raw: bytes | None = None,
         extra: dict[str, str] | None = None,
     ) -> None:
-        state = self.server.state
+        state = self.state
         with state.lock:
             state.statuses[status] += 1
         payload = raw if raw is not None else json.dumps(body).encode()
@@ -420,17 +421,25 @@ class _Handler(BaseHTTPRequestHandler):
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
-    state: GraphState
+    states: list[GraphState]
+
+    def route(self, parts: list[str]) -> GraphState:
+        """The Page a request is about: by its id, or by the conversation's."""
+        for state in self.states:
+            if parts[:1] == [state.page_id] or (parts and parts[0] in state.conversations):
+                return state
+        return self.states[0]
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """A client that gave up closes its end; that is not a server fault."""
 
 
 @contextmanager
-def fake_graph_server(state: GraphState, port: int = 0) -> Iterator[str]:
-    """Yields the base URL (POWERPULSE_FB_GRAPH_URL); the server stops when the block ends."""
+def fake_graph_server(*states: GraphState, port: int = 0) -> Iterator[str]:
+    """Yields the base URL (POWERPULSE_FB_GRAPH_URL) of a server for these Pages (each with its
+    own faults, budget and counts); the server stops when the block ends."""
     server = _Server(("127.0.0.1", port), _Handler)
-    server.state = state
+    server.states = list(states)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -459,7 +468,7 @@ def main() -> None:
         conversations=generate_page(args.conversations, first, args.days - 1),
         latency=args.latency,
     )
-    with fake_graph_server(state, args.port) as url:
+    with fake_graph_server(state, port=args.port) as url:
         print(f"serving {url} for Page {PAGE_ID} with token {TOKEN} (Ctrl-C stops)", flush=True)
         with suppress(KeyboardInterrupt):
             threading.Event().wait()

@@ -30,6 +30,8 @@ class SensorDriver:
             self.instance.add_dynamic_partitions(
                 request.partitions_def_name, list(request.partition_keys or [])
             )
+        for event in data.asset_events or []:  # as the daemon stores them
+            self.instance.report_runless_asset_event(event)
         self.cursors[sensor_name] = data.cursor
         self.skip_reasons[sensor_name] = data.skip_message
         return list(data.run_requests or [])
