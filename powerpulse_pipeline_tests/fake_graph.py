@@ -69,6 +69,7 @@ class GraphState:
     latency: float = 0.0
     slow_seconds: float = 35.0
     faults: deque[str] = field(default_factory=deque)
+    raw_replies: deque[bytes] = field(default_factory=deque)  # sent as 200s, one per call
     empty_page_every: int = 0  # every n-th conversations page comes back empty (with next)
     # Rate limit: calls per `window` seconds; headers from the `usage_after`-th call on.
     budget: int | None = None
@@ -193,11 +194,15 @@ class _Handler(BaseHTTPRequestHandler):
             auth = self.headers.get("authorization", "")
             state.auth_headers.add(auth)
             fault = state.faults.popleft() if state.faults else None
+            raw_reply = state.raw_replies.popleft() if state.raw_replies else None
             hook = state.on_call
         if hook:
             hook(number)
         if state.latency:
             time.sleep(state.latency)
+        if raw_reply is not None:
+            self._send(200, None, raw=raw_reply)
+            return
         if fault == "drop":
             self.close_connection = True
             self.connection.close()

@@ -28,7 +28,9 @@ def land(
     folder = landing_dir(inbox, page_id) / day.strftime("%Y-%m-%d")
     folder.mkdir(parents=True, exist_ok=True)
     stem = day.strftime("%H%M%S.%f")
-    body = json.dumps({"data": conversations}, ensure_ascii=False, separators=(",", ":"))
+    # ASCII with escapes, as the API sends it: a lone surrogate in a reply stays a readable
+    # escape (ingestion skips that message) instead of making the file unwritable.
+    body = json.dumps({"data": conversations}, separators=(",", ":"))
     for n in range(1000):
         target = folder / f"{stem}-{n:03d}.json"
         if not target.exists():
@@ -36,7 +38,7 @@ def land(
     else:
         raise FileExistsError(f"{folder}: no free name for {stem}")
     temp = folder / f".{target.name}.tmp"
-    with open(temp, "w", encoding="utf-8") as handle:
+    with open(temp, "w", encoding="ascii") as handle:
         handle.write(body)
         handle.flush()
         os.fsync(handle.fileno())
