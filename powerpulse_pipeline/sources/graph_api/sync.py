@@ -34,11 +34,12 @@ CONVERSATIONS_PER_PAGE = 25
 MESSAGES_PER_PAGE = 25
 MESSAGE_FIELDS = "id,created_time,from,to,message,attachments,sticker,tags"
 # Usage (the highest share of any limit the headers report): slow down from SLOW_AT, pause
-# the Page for COOL_DOWN from PAUSE_AT, before the API starts refusing calls.
+# the Page from PAUSE_AT, before the API starts refusing calls. Meta does not say how long
+# its windows are, so the pause starts at COOL_DOWN and doubles while usage stays that high.
 SLOW_AT = 60.0
 PAUSE_AT = 90.0
 MAX_SLOW_SLEEP = 3.0
-COOL_DOWN = 300.0
+COOL_DOWN = 60.0
 THROTTLE_BACKOFF = 60.0  # when a throttling error gives no time to regain access
 MAX_BACKOFF = 3600.0
 TRANSIENT_ATTEMPTS = 3
@@ -98,6 +99,7 @@ class PageState:
     pause_until: float = 0.0
     pause_reason: str = ""
     throttles: int = 0
+    cool_downs: int = 0
     failures: int = 0
     stopped: str = ""
     stopped_fingerprint: str = ""
@@ -360,7 +362,8 @@ def _pace(
     work.throttles = 0
     usage = reply.usage
     if usage.regain_seconds > 0 or usage.percent >= PAUSE_AT:
-        wait = max(usage.regain_seconds, COOL_DOWN)
+        wait = max(usage.regain_seconds, min(COOL_DOWN * 2**work.cool_downs, MAX_BACKOFF))
+        work.cool_downs += 1
         _pause(
             work,
             now() + wait,
@@ -368,7 +371,9 @@ def _pace(
             f"{wait / 60:.0f} min before it is reached",
         )
         report.warning = work.pause_reason
-    elif usage.percent > SLOW_AT:
+        return
+    work.cool_downs = 0
+    if usage.percent > SLOW_AT:
         share = (usage.percent - SLOW_AT) / (PAUSE_AT - SLOW_AT)
         sleep(min(MAX_SLOW_SLEEP * share, max(0.0, deadline - time.monotonic())))
 
