@@ -33,7 +33,7 @@ from dagster import instance_for_test
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from powerpulse_pipeline.pipeline import build_definitions
+from powerpulse_pipeline.pipeline import INGEST_JOB, build_definitions
 from powerpulse_pipeline.sensors.messenger import TICK_BUDGET_SECONDS, TICK_SECONDS, sensor_name
 from powerpulse_pipeline.settings import Settings
 from powerpulse_pipeline.sources.graph_api.sync import CONVERSATIONS_PER_PAGE
@@ -119,7 +119,7 @@ def main() -> None:
             if args.no_ingest:
                 return
             started = time.monotonic()
-            driver.tick("inbox_sensor")
+            driver.execute(INGEST_JOB, driver.tick("inbox_sensor"))
             driver.ingest()
             stored_in = time.monotonic() - started
             with duckdb.connect(str(settings.work_db_path), read_only=True) as conn:

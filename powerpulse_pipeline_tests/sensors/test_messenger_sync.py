@@ -12,7 +12,7 @@ import duckdb
 import pytest
 from dagster import AssetKey, DagsterInstance
 
-from powerpulse_pipeline.pipeline import build_definitions
+from powerpulse_pipeline.pipeline import INGEST_JOB, build_definitions
 from powerpulse_pipeline.sensors.messenger import page_asset_key, sensor_name
 from powerpulse_pipeline.settings import Settings
 from powerpulse_pipeline_tests.fake_graph import (
@@ -58,7 +58,7 @@ def sync_and_ingest(driver: SensorDriver, *pages: str) -> None:
     for a tick) with the ingest and daily runs it leads to."""
     for page in pages:
         driver.tick(sensor_name(page))
-    driver.tick("inbox_sensor")
+    driver.execute(INGEST_JOB, driver.tick("inbox_sensor"))
     driver.ingest()
 
 

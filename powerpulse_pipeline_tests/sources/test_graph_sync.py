@@ -7,6 +7,7 @@ between ticks) and reads back what was landed in the inbox.
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
@@ -324,3 +325,26 @@ def test_paging_urls_lose_their_token_and_usage_headers_are_read() -> None:
     usage = parse_usage(httpx2.Headers(headers))
     assert usage.percent == 95 and usage.regain_seconds == 180
     assert parse_usage(httpx2.Headers({"x-app-usage": "not json"})).percent == 0
+
+
+def test_an_inbox_that_cannot_be_written_keeps_the_place_and_loses_nothing(
+    page: GraphState, tmp_path: Path
+) -> None:
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    inbox.chmod(0o555)
+    try:
+        if os.access(inbox, os.W_OK):
+            pytest.skip("run as a normal user (make test does): root writes anywhere")
+        with fake_graph_server(page) as url:
+            report = ticks(url, inbox, until=lambda r: True)[-1]
+            assert "could not land the pull in the inbox" in report.state.pause_reason
+            assert report.state == PageState(
+                pause_until=report.state.pause_until, pause_reason=report.state.pause_reason
+            )  # nothing of the tick was kept: its calls are made again
+            inbox.chmod(0o755)
+            report.state.pause_until = 0.0
+            ticks(url, inbox, report.state)
+    finally:
+        inbox.chmod(0o755)
+    assert sorted(landed_ids(inbox)) == sorted(detailed_ids(page))
