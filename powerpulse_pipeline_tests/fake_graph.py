@@ -116,8 +116,10 @@ def generate_page(
     seed: int = 5,
     page_id: str = PAGE_ID,
     long_threads: int = 0,
+    until: datetime | None = None,
 ) -> dict[str, Conversation]:
-    """Conversations from the samples' dialogues; `long_threads` of them get 60 messages."""
+    """Conversations from the samples' dialogues; `long_threads` of them get 60 messages.
+    With `until`, nothing later (a real Page has no message from the future)."""
     rng = random.Random(seed)
     result: dict[str, Conversation] = {}
     for index, thread in enumerate(
@@ -143,7 +145,10 @@ def generate_page(
                 conv.messages.append(
                     Message(f"m_{conv_id}_{n}", at, n % 2 == 1, f"follow-up number {n}")
                 )
-        result[conv_id] = conv
+        if until is not None:
+            conv.messages = [m for m in conv.messages if m.created <= until]
+        if conv.messages:
+            result[conv_id] = conv
     return result
 
 
@@ -470,7 +475,7 @@ def main() -> None:
         hour=0, minute=0, second=0, microsecond=0
     )
     state = GraphState(
-        conversations=generate_page(args.conversations, first, args.days - 1),
+        conversations=generate_page(args.conversations, first, args.days, until=datetime.now(UTC)),
         latency=args.latency,
     )
     with fake_graph_server(state, port=args.port) as url:

@@ -23,6 +23,7 @@ from powerpulse_pipeline.sources.graph_api.sync import (
     CONVERSATIONS_PER_PAGE,
     PageState,
     TickReport,
+    graph_time,
     sync_tick,
 )
 from powerpulse_pipeline_tests.fake_graph import (
@@ -348,3 +349,17 @@ def test_an_inbox_that_cannot_be_written_keeps_the_place_and_loses_nothing(
     finally:
         inbox.chmod(0o755)
     assert sorted(landed_ids(inbox)) == sorted(detailed_ids(page))
+
+
+def test_a_time_in_the_future_does_not_lift_the_next_floor_above_now(tmp_path: Path) -> None:
+    """A server clock ahead of ours (or a stray future time) must not hide new messages."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    page = GraphState(conversations=generate_page(30, now - timedelta(days=5), 3, until=now))
+    ahead, today = list(page.conversations)[:2]
+    page.add_message(ahead, "sent from a clock two days fast", at=now + timedelta(days=2))
+    with fake_graph_server(page) as url:
+        first = ticks(url, tmp_path)[-1].state
+        assert first.watermark is not None and first.watermark <= graph_time(datetime.now(UTC))
+        page.add_message(today, "my card was charged twice", at=now + timedelta(seconds=5))
+        ticks(url, tmp_path, first)
+    assert set(landed_ids(tmp_path)) == detailed_ids(page)

@@ -5,8 +5,11 @@ floor; a tick does a bounded part of a pass and lands what it pulled.
 The floor is the newest `updated_time` the last complete pass saw, minus an overlap (the edge's
 order is observed, not documented), or POWERPULSE_START_DATE for the first pass: the backfill.
 A conversation updated while a pass reads the edge moves to its front, above that pass's
-newest, so the next pass reads it, down to the floor of the pass that may have missed it. What a tick pulled is landed before its state is kept: a
-crash repeats the tick's calls and lands the same messages again, which ingestion stores once.
+newest, so the next pass reads it, down to the floor of the pass that may have missed it.
+The watermark never passes this machine's clock at the pass's start.
+
+What a tick pulled is landed before its state is kept: a crash repeats the tick's calls and
+lands the same messages again, which ingestion stores once.
 """
 
 from __future__ import annotations
@@ -47,8 +50,13 @@ TRANSIENT_ATTEMPTS = 3
 MAX_RECENT = 20_000
 
 
-def _iso(moment: datetime) -> str:
+def graph_time(moment: datetime) -> str:
+    """A time as the Graph API writes it; these strings sort as the times do."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S+0000")
+
+
+def _now(clock: Callable[[], float]) -> datetime:
+    return datetime.fromtimestamp(clock(), UTC)
 
 
 def _parse(value: Any) -> datetime | None:
@@ -79,6 +87,9 @@ class Pass:
     conversations: int = 0
     messages: int = 0
     backfill: bool = False
+    # This machine's clock when the pass began: the watermark never passes it, so a server
+    # clock ahead of ours (or a time in the future) cannot lift the next floor above now.
+    started: str | None = None
 
 
 @dataclass
@@ -173,9 +184,9 @@ class _Batch:
             entry["messages"]["data"].append(msg)
             self.messages += 1
             if isinstance(msg_id, str) and created >= self.remember_from():
-                self.state.recent[msg_id] = _iso(created)
-            if self.state.oldest is None or _iso(created) < self.state.oldest:
-                self.state.oldest = _iso(created)
+                self.state.recent[msg_id] = graph_time(created)
+            if self.state.oldest is None or graph_time(created) < self.state.oldest:
+                self.state.oldest = graph_time(created)
         return below
 
     def remember_from(self) -> datetime:
@@ -217,13 +228,16 @@ def sync_tick(
     if work.current is None:
         if work.watermark is None:
             floor = datetime.combine(start_date, datetime.min.time(), UTC)
-            work.current = Pass(floor=_iso(floor), backfill=True)
+            work.current = Pass(
+                floor=graph_time(floor), backfill=True, started=graph_time(_now(now))
+            )
         else:
             newest = _parse(work.watermark) or datetime.now(UTC)
             work.current = Pass(
-                floor=_iso(newest - OVERLAP),
+                floor=graph_time(newest - OVERLAP),
                 since=work.watermark,
-                since_floor=work.last_floor or _iso(newest - OVERLAP),
+                since_floor=work.last_floor or graph_time(newest - OVERLAP),
+                started=graph_time(_now(now)),
             )
     batch = _Batch(work)
     calls_before = client.calls
@@ -325,20 +339,22 @@ def _walk(
             updated_at = _parse(conv.get("updated_time"))
             updated = conv.get("updated_time") if updated_at else None
             if updated_at is not None:
-                if current.newest is None or _iso(updated_at) > current.newest:
-                    current.newest = _iso(updated_at)
+                if current.newest is None or graph_time(updated_at) > current.newest:
+                    current.newest = graph_time(updated_at)
                 if updated_at < floor:
                     reached_floor = True
                     continue
             conv_floor = floor
-            if current.since and updated_at is not None and _iso(updated_at) > current.since:
+            if current.since and updated_at is not None and graph_time(updated_at) > current.since:
                 conv_floor = _parse(current.since_floor) or floor
             nested = conv.get("messages") if isinstance(conv.get("messages"), dict) else {}
             messages = nested.get("data") if isinstance(nested.get("data"), list) else []
             below = batch.add(conv["id"], updated, messages, conv_floor)
             following = _next(nested)
             if following is not None and not below:
-                current.backlog.append([conv["id"], str(updated), following, _iso(conv_floor)])
+                current.backlog.append(
+                    [conv["id"], str(updated), following, graph_time(conv_floor)]
+                )
         following = _next(body)
         current.next_url = following
         current.listed = reached_floor or following is None
@@ -386,13 +402,14 @@ def _pause(state: PageState, until: float, reason: str) -> None:
 def _complete(work: PageState, now: float) -> None:
     current = work.current
     assert current is not None
-    work.watermark = current.newest or work.watermark
+    newest = min(filter(None, [current.newest, current.started]), default=None)
+    work.watermark = newest or work.watermark
     work.last_floor = current.floor
     work.current = None
     work.last_complete = now
     floor = _parse(work.watermark)
     if floor is not None:
-        keep = _iso(floor - 2 * OVERLAP)
+        keep = graph_time(floor - 2 * OVERLAP)
         work.recent = {k: v for k, v in work.recent.items() if v >= keep}
     if len(work.recent) > MAX_RECENT:
         newest = sorted(work.recent.items(), key=lambda kv: kv[1])[-MAX_RECENT:]
