@@ -59,7 +59,7 @@ def main() -> None:
 
     first_day = (datetime.now(UTC) - timedelta(days=92)).replace(hour=0, minute=0, second=0)
     page = GraphState(
-        conversations=generate_page(args.conversations, first_day, 90),
+        conversations=generate_page(args.conversations, first_day, 90, until=datetime.now(UTC)),
         budget=args.budget,
         window=args.window,
         latency=args.latency,
