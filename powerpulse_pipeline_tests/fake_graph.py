@@ -69,6 +69,7 @@ class GraphState:
     latency: float = 0.0
     slow_seconds: float = 35.0
     faults: deque[str] = field(default_factory=deque)
+    details_limit: int = DETAILS_LIMIT  # Meta's: details for a thread's 20 newest
     raw_replies: deque[bytes] = field(default_factory=deque)  # sent as 200s, one per call
     empty_page_every: int = 0  # every n-th conversations page comes back empty (with next)
     # Rate limit: calls per `window` seconds; headers from the `usage_after`-th call on.
@@ -329,7 +330,8 @@ class _Handler(BaseHTTPRequestHandler):
                 len(newest_first),
             )
         page = newest_first[start : start + limit]
-        data = [self._message(conv, m, start + i < DETAILS_LIMIT) for i, m in enumerate(page)]
+        limit_ = self.state.details_limit
+        data = [self._message(conv, m, start + i < limit_) for i, m in enumerate(page)]
         result: dict[str, Any] = {"data": data}
         if page:
             cursor = _cursor([page[-1].created.isoformat(), page[-1].id])

@@ -26,7 +26,7 @@ from dagster import (
     sensor,
 )
 
-from ..ingest.inbox import describe
+from ..ingest.records import printable
 from ..settings import Settings
 from ..sources.graph_api.client import GraphClient, redact
 from ..sources.graph_api.landing import land, landing_dir
@@ -154,9 +154,8 @@ def _page_sensor(settings: Settings, page_id: str) -> SensorDefinition:
             context.log.info(message)
             return done(message, events=[_observation(page_id, report)])
         except Exception as exc:  # a tick must never fail: the next one tries again
-            message = redact(
-                f"Page {page_id}: the sync failed unexpectedly ({describe(exc)})", token
-            )
+            said = printable(redact(str(exc) or type(exc).__name__, token))[:300]
+            message = f"Page {page_id}: the sync failed unexpectedly ({said})"
             context.log.error(message)
             return SensorResult(skip_reason=message, cursor=context.cursor)
 

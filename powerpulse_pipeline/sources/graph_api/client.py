@@ -17,9 +17,10 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 import httpx2
 
 # Meta's error codes (Graph API "Handling Errors" and "Rate Limiting").
-THROTTLE_CODES = frozenset({4, 17, 32, 613, 80001, 80006})
+# 341 (application limit) and 368 (temporarily blocked) are also limits that pass.
+THROTTLE_CODES = frozenset({4, 17, 32, 341, 368, 613, 80001, 80006})
 TRANSIENT_CODES = frozenset({1, 2})
-TOKEN_CODE = 190
+TOKEN_CODES = frozenset({102, 190})
 PERMISSION_CODES = frozenset({10, *range(200, 300)})
 TOKEN_SUBCODES = {
     458: "the app was removed from the account that made the token",
@@ -136,6 +137,7 @@ class GraphClient:
         self.base_url = base_url.rstrip("/") + "/"
         self._token = token
         self.calls = 0
+        self.timeout = timeout
         self._http = httpx2.Client(
             timeout=timeout,
             headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
@@ -155,7 +157,7 @@ class GraphClient:
         url = urljoin(self.base_url, path.lstrip("/"))
         return f"{url}?{urlencode(params, safe='(){},.')}" if params else url
 
-    def get(self, url: str) -> Reply:
+    def get(self, url: str, timeout: float | None = None) -> Reply:
         """GET one URL (built by `url`, or a paging URL from a reply)."""
         url = strip_token(url)
         if urlsplit(url)[:2] != urlsplit(self.base_url)[:2]:
@@ -166,7 +168,7 @@ class GraphClient:
             )
         self.calls += 1
         try:
-            response = self._http.get(url)
+            response = self._http.get(url, timeout=timeout or self.timeout)
         except httpx2.TimeoutException as exc:
             raise Transient(
                 f"the Graph API did not answer in time ({type(exc).__name__})"
@@ -190,7 +192,7 @@ class GraphClient:
     def _classify(self, status: int, body: Any, usage: Usage) -> GraphError:
         error = body.get("error") if isinstance(body, dict) else None
         if not isinstance(error, dict):
-            if status >= 500 or status == 200:
+            if status >= 500 or status in (200, 408, 425):
                 what = "an unreadable reply" if status == 200 else f"HTTP {status}"
                 return Transient(f"the Graph API sent {what}")
             if status == 429:
@@ -208,9 +210,9 @@ class GraphClient:
                 regain_seconds=usage.regain_seconds or None,
                 code=code,
             )
-        if code in TRANSIENT_CODES or status >= 500:
+        if code in TRANSIENT_CODES or status >= 500 or error.get("is_transient") is True:
             return Transient(said, code=code, subcode=subcode)
-        if code == TOKEN_CODE:
+        if code in TOKEN_CODES:
             why = TOKEN_SUBCODES.get(subcode or 0, "the token is not accepted")
             return Permanent(
                 f"the Page token is invalid or expired ({why}; {said}). Create a new Page "

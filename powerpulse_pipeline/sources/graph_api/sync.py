@@ -30,7 +30,16 @@ from tenacity import (
     wait_exponential,
 )
 
-from .client import CursorExpired, GraphClient, Permanent, Reply, Throttled, Transient
+from .client import (
+    TIMEOUT_SECONDS,
+    CursorExpired,
+    GraphClient,
+    Permanent,
+    Reply,
+    Throttled,
+    Transient,
+    strip_token,
+)
 
 OVERLAP = timedelta(minutes=30)
 CONVERSATIONS_PER_PAGE = 25
@@ -90,6 +99,7 @@ class Pass:
     # This machine's clock when the pass began: the watermark never passes it, so a server
     # clock ahead of ours (or a time in the future) cannot lift the next floor above now.
     started: str | None = None
+    listing_calls: int = 0
 
 
 @dataclass
@@ -192,7 +202,8 @@ class _Batch:
     def remember_from(self) -> datetime:
         """Messages the next pass's overlap will list again (the backfill's last half hour)."""
         current = self.state.current
-        newest = _parse(current.newest) if current else None
+        times = [_parse(t) for t in (current.newest, current.started)] if current else []
+        newest = min((t for t in times if t is not None), default=None)
         return (newest - OVERLAP) if newest else datetime.max.replace(tzinfo=UTC)
 
     def landable(self) -> list[dict[str, Any]]:
@@ -252,7 +263,9 @@ def sync_tick(
             sleep=sleep,
             reraise=True,
         )
-        reply = retrying(client.get, url)
+        # A call started late in the tick gets only what is left of it (and a few seconds).
+        timeout = min(TIMEOUT_SECONDS, max(3.0, deadline - time.monotonic() + 3.0))
+        reply = retrying(client.get, url, timeout=timeout)
         _pace(reply, work, report, now, sleep, deadline)
         return reply
 
@@ -319,7 +332,16 @@ def _walk(
     while time.monotonic() < deadline and not work.pause_until:
         if current.backlog:
             conv_id, updated, url, conv_floor = current.backlog[0]
-            body = call(url).body
+            try:
+                body = call(url).body
+            except (CursorExpired, Permanent) as exc:
+                if isinstance(exc, Permanent) and exc.code != 100:
+                    raise
+                # The conversation is gone, or its paging link expired: its later pages
+                # cannot be read; the rest of the pass goes on.
+                current.backlog.pop(0)
+                work.restarts += 1
+                continue
             data = body.get("data") if isinstance(body.get("data"), list) else []
             below = batch.add(conv_id, updated, data, _parse(conv_floor) or floor)
             following = _next(body)
@@ -331,6 +353,7 @@ def _walk(
         if current.listed:
             return
         body = call(current.next_url or first_url(client, page_id)).body
+        current.listing_calls += 1
         data = body.get("data") if isinstance(body.get("data"), list) else []
         reached_floor = False
         for conv in data:
@@ -361,9 +384,10 @@ def _walk(
 
 
 def _next(body: dict[str, Any]) -> str | None:
+    """The reply's `paging.next` without its `access_token`: it is kept in the cursor."""
     paging = body.get("paging")
     url = paging.get("next") if isinstance(paging, dict) else None
-    return url if isinstance(url, str) and url else None
+    return strip_token(url) if isinstance(url, str) and url else None
 
 
 def _pace(
@@ -404,7 +428,13 @@ def _complete(work: PageState, now: float) -> None:
     assert current is not None
     newest = min(filter(None, [current.newest, current.started]), default=None)
     work.watermark = newest or work.watermark
-    work.last_floor = current.floor
+    # A pass that read more than one page may have missed a conversation that jumped to the
+    # front meanwhile, even one the previous pass missed too: its floor carries back.
+    work.last_floor = (
+        min(current.floor, current.since_floor)
+        if current.listing_calls > 1 and current.since_floor
+        else current.floor
+    )
     work.current = None
     work.last_complete = now
     floor = _parse(work.watermark)
