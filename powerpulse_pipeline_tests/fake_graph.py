@@ -33,7 +33,7 @@ PAGE_ID = "1029384756"
 PAGE_NAME = "Acme Support"
 TOKEN = "EAAGfakePageToken0123456789abcdefSECRET"
 DETAILS_LIMIT = 20
-THROTTLE_CODES = {4, 17, 32, 613, 80001, 80006}
+THROTTLE_CODES = {4, 17, 32, 341, 368, 613, 80001, 80006}
 
 
 def iso(moment: datetime) -> str:

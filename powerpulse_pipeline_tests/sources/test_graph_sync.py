@@ -215,7 +215,7 @@ def test_a_slow_answer_times_out_and_is_retried(page: GraphState, tmp_path: Path
     assert set(landed_ids(tmp_path)) == detailed_ids(page)
 
 
-@pytest.mark.parametrize("code", [4, 17, 32, 613, 80001, 80006])
+@pytest.mark.parametrize("code", [4, 17, 32, 341, 368, 613, 80001, 80006])
 def test_a_throttling_error_pauses_until_access_returns(
     page: GraphState, tmp_path: Path, code: int
 ) -> None:
@@ -277,6 +277,7 @@ def test_usage_headers_slow_and_pause_the_sync_before_the_limit(
         ("code:190/463", "the Page token is invalid or expired (the token expired"),
         ("code:190/460", "password of the account that made the token was changed"),
         ("code:190", "the Page token is invalid or expired"),
+        ("code:102", "the Page token is invalid or expired"),
         ("code:10", "lacks a permission"),
         ("code:200", "lacks a permission"),
         ("code:299", "lacks a permission"),
@@ -376,3 +377,46 @@ def test_long_threads_are_followed_on_the_messages_edge(tmp_path: Path) -> None:
     assert page.paths["messages"] == 6 * 2  # 60 messages: 25 nested, then 25 and 10
     ids = landed_ids(tmp_path)
     assert sorted(set(ids)) == sorted(m.id for c in page.conversations.values() for m in c.messages)
+
+
+def test_a_conversation_whose_later_pages_fail_is_left_and_the_pass_goes_on(
+    tmp_path: Path,
+) -> None:
+    """Deleted between the listing and its next messages page (error 100/33): only that
+    conversation's older messages are missing; the Page is not stopped."""
+    page = GraphState(
+        conversations=generate_page(6, FIRST_DAY, 3, long_threads=6), details_limit=1000
+    )
+    page.faults.extend(["", "code:100/33"])  # the listing, then the first conversation's page
+    with fake_graph_server(page) as url:
+        reports = ticks(url, tmp_path)
+    state = reports[-1].state
+    assert not state.stopped and state.current is None and state.restarts == 1
+    everything = {m.id for c in page.conversations.values() for m in c.messages}
+    missing = everything - set(landed_ids(tmp_path))
+    assert len(missing) == 60 - 25  # one thread's messages past its nested first page
+
+
+def test_a_conversation_that_jumps_in_two_passes_running_is_read_in_full(
+    tmp_path: Path,
+) -> None:
+    page = GraphState(conversations=generate_page(60, FIRST_DAY, 30))
+    jumper = min(page.conversations.values(), key=lambda c: c.updated)
+    newest = max(c.updated for c in page.conversations.values())
+    hooks: dict[int, Callable[[], object]] = {}
+    page.on_call = lambda number: hooks.pop(number, lambda: None)()
+    with fake_graph_server(page) as url:
+        # Pass 1: the oldest conversation jumps to the front once page 1 has been read.
+        hooks[page.calls + 2] = lambda: page.add_message(
+            jumper.id, "still waiting", at=newest + timedelta(1)
+        )
+        state = ticks(url, tmp_path)[-1].state
+        # 30 others get newer messages, so pass 2 reads two pages, and it jumps again.
+        for minute, conv in enumerate([c for c in page.conversations if c != jumper.id][:30]):
+            page.add_message(conv, "hi", at=newest + timedelta(days=2, minutes=minute))
+        hooks[page.calls + 2] = lambda: page.add_message(
+            jumper.id, "hello??", at=newest + timedelta(5)
+        )
+        state = ticks(url, tmp_path, state)[-1].state
+        ticks(url, tmp_path, state)
+    assert {m.id for m in jumper.messages} <= set(landed_ids(tmp_path))
