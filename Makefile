@@ -9,7 +9,7 @@ export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 AS_NORMAL_USER := $(shell [ "$$(id -u)" = 0 ] && command -v setpriv >/dev/null && \
 	echo setpriv --bounding-set=-dac_override,-dac_read_search --inh-caps=-all --)
 
-.PHONY: dev test lint install dagster-home samples export ask explorer clean
+.PHONY: dev serve test lint install dagster-home samples export ask explorer clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,9 +20,9 @@ $(STAMP): pyproject.toml constraints.txt
 
 install: $(STAMP)
 
-dagster-home:
-	mkdir -p $(DAGSTER_HOME)
-	cp deploy/dagster.yaml $(DAGSTER_HOME)/dagster.yaml
+# deploy/dagster.yaml, on PostgreSQL when POWERPULSE_POSTGRES_URL is set (migrated where needed).
+dagster-home: install
+	@$(BIN)/python -m powerpulse_pipeline.deployment.instance --home $(DAGSTER_HOME)
 
 # Where the support lead's page appears (the dashboard asset rewrites it after every daily run).
 DATA_DIR := $(abspath $(or $(POWERPULSE_DATA_DIR),data))
@@ -37,6 +37,11 @@ dev: install dagster-home
 	@$(BIN)/python -m powerpulse_pipeline.explorer.serve & explorer=$$!; \
 	trap 'kill $$explorer 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/dagster dev -h 127.0.0.1 -p 3000 -w workspace.yaml
+
+# The team deployment: PostgreSQL, then the code server, webserver, daemon and explorer as
+# separate processes (powerpulse_pipeline/deployment/serve.py). Ctrl-C stops them all.
+serve: install
+	@$(BIN)/python -m powerpulse_pipeline.deployment.serve
 
 explorer: install
 	$(BIN)/python -m powerpulse_pipeline.explorer.serve

@@ -1,0 +1,155 @@
+"""The Dagster instance PowerPulse runs on: deploy/dagster.yaml, on SQLite or PostgreSQL.
+
+`make dev` and `make serve` call `prepare()` before they start Dagster. It writes
+`$DAGSTER_HOME/dagster.yaml` from deploy/dagster.yaml, adding a PostgreSQL `storage:` block when
+POWERPULSE_POSTGRES_URL is set. The block names the variable (`env:`), never its value, so the
+password is in neither the file nor the UI's instance page, which shows the file's settings.
+Then it migrates the storage when its schema is behind the installed Dagster, and sets the
+DuckDB writer pool's limit in the storage itself: pool limits live there, and a fresh database
+has none until a run first asks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import yaml
+
+from ..partitions import DUCKDB_POOL
+from ..settings import project_root
+
+DEPLOY_YAML = project_root() / "deploy" / "dagster.yaml"
+POSTGRES_URL_VAR = "POWERPULSE_POSTGRES_URL"
+# A site's own settings (say, a shorter run-monitoring poll), kept beside the written file.
+LOCAL_YAML = "local.yaml"
+# SQLAlchemy 2.1 reads a bare postgresql:// as psycopg 3, dagster-postgres installs psycopg2:
+# the project installs both, so either spelling of the URL works (DESIGN section 13).
+POSTGRES_SCHEMES = ("postgresql", "postgres", "postgresql+psycopg2", "postgresql+psycopg")
+# The one writer of the DuckDB work file (partitions.DUCKDB_POOL).
+POOL_LIMIT = 1
+
+
+class InstanceError(RuntimeError):
+    """The instance cannot be set up; the message says why, without the URL's password."""
+
+
+def instance_config(home: Path, env: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """deploy/dagster.yaml, then the site's own `$DAGSTER_HOME/local.yaml` over it, plus
+    PostgreSQL storage when POWERPULSE_POSTGRES_URL is set."""
+    env = os.environ if env is None else env
+    config: dict[str, Any] = yaml.safe_load(DEPLOY_YAML.read_text())
+    local = home / LOCAL_YAML
+    if local.exists():
+        try:
+            overrides = yaml.safe_load(local.read_text()) or {}
+        except yaml.YAMLError as error:
+            raise InstanceError(f"{local} is not valid YAML: {error}") from None
+        if not isinstance(overrides, dict):
+            raise InstanceError(f"{local} must hold a mapping of dagster.yaml settings")
+        config = _merge(config, overrides)
+    url = env.get(POSTGRES_URL_VAR, "").strip()
+    if url:
+        check_postgres_url(url)
+        config["storage"] = {"postgres": {"postgres_url": {"env": POSTGRES_URL_VAR}}}
+    return config
+
+
+def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def check_postgres_url(url: str) -> None:
+    scheme, sep, _ = url.partition("://")
+    if not sep or scheme not in POSTGRES_SCHEMES:
+        raise InstanceError(
+            f"{POSTGRES_URL_VAR} must start with postgresql:// or postgresql+psycopg2:// "
+            f"(it starts with {scheme[:20]!r})"
+        )
+    if not urlsplit(url).path.strip("/"):
+        raise InstanceError(f"{POSTGRES_URL_VAR} names no database (…/<database> at its end)")
+
+
+def write_home(home: Path, env: Mapping[str, str] | None = None) -> Path:
+    home.mkdir(parents=True, exist_ok=True)
+    path = home / "dagster.yaml"
+    text = (
+        f"# Written by PowerPulse from deploy/dagster.yaml and {LOCAL_YAML} beside it, at every\n"
+        "# start: edit those, not this file.\n"
+    )
+    text += yaml.safe_dump(instance_config(home, env), sort_keys=False)
+    tmp = path.with_name(".dagster.yaml.tmp")
+    tmp.write_text(text)
+    tmp.replace(path)
+    return path
+
+
+def storage_behind(instance: Any) -> bool:
+    """Whether any storage's schema is older than the installed Dagster expects."""
+    for storage in (instance.run_storage, instance.event_log_storage, instance.schedule_storage):
+        version = getattr(storage, "alembic_version", None)
+        if version is None:
+            continue
+        current, head = version()
+        if current != head:
+            return True
+    return False
+
+
+def prepare(home: Path, say: Callable[[str], None] = print) -> None:
+    """Write the instance file, migrate its storage where needed, set the pool's limit."""
+    from dagster import DagsterInstance
+    from dagster._core.instance.ref import InstanceRef
+
+    write_home(home)
+    backend = "PostgreSQL" if os.environ.get(POSTGRES_URL_VAR, "").strip() else "SQLite"
+    try:
+        instance = DagsterInstance.from_ref(InstanceRef.from_dir(str(home)))
+    except Exception as error:  # a connection error: _plain() keeps host and port, no password
+        problem = _plain(error)
+        raise InstanceError(f"Dagster's {backend} storage cannot be opened: {problem}") from None
+    try:
+        if storage_behind(instance):
+            say(f"PowerPulse: migrating Dagster's {backend} storage (dagster instance migrate)")
+            instance.upgrade(print_fn=say)
+        storage = instance.event_log_storage
+        info = storage.get_concurrency_info(DUCKDB_POOL)
+        if info.slot_count != POOL_LIMIT:
+            storage.set_concurrency_slots(DUCKDB_POOL, POOL_LIMIT)
+            say(f"PowerPulse: pool {DUCKDB_POOL} limited to {POOL_LIMIT} on {backend} storage")
+    finally:
+        instance.dispose()
+
+
+def _plain(error: BaseException) -> str:
+    """An error's first line with any URL's credentials removed."""
+    line = (str(error).strip().splitlines() or [type(error).__name__])[0]
+    return re.sub(r"://[^@/\s]*@", "://***@", line)[:300]
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--home", type=Path, default=Path(os.environ.get("DAGSTER_HOME", "")))
+    args = parser.parse_args(argv)
+    if not str(args.home):
+        sys.exit("PowerPulse: DAGSTER_HOME is not set")
+    try:
+        prepare(args.home.resolve())
+    except InstanceError as error:
+        sys.exit(f"PowerPulse: {error}")
+
+
+if __name__ == "__main__":
+    main()
