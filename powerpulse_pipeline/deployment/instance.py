@@ -24,14 +24,12 @@ import yaml
 
 from ..partitions import DUCKDB_POOL
 from ..settings import project_root
+from .postgres_storage import SCHEMES
 
 DEPLOY_YAML = project_root() / "deploy" / "dagster.yaml"
 POSTGRES_URL_VAR = "POWERPULSE_POSTGRES_URL"
 # A site's own settings (say, a shorter run-monitoring poll), kept beside the written file.
 LOCAL_YAML = "local.yaml"
-# SQLAlchemy 2.1 reads a bare postgresql:// as psycopg 3, dagster-postgres installs psycopg2:
-# the project installs both, so either spelling of the URL works (DESIGN section 13).
-POSTGRES_SCHEMES = ("postgresql", "postgres", "postgresql+psycopg2", "postgresql+psycopg")
 # The one writer of the DuckDB work file (partitions.DUCKDB_POOL).
 POOL_LIMIT = 1
 
@@ -57,7 +55,14 @@ def instance_config(home: Path, env: Mapping[str, str] | None = None) -> dict[st
     url = env.get(POSTGRES_URL_VAR, "").strip()
     if url:
         check_postgres_url(url)
-        config["storage"] = {"postgres": {"postgres_url": {"env": POSTGRES_URL_VAR}}}
+        # Dagster's own postgres block, but through psycopg2 whatever the URL says
+        config["storage"] = {
+            "custom": {
+                "module": "powerpulse_pipeline.deployment.postgres_storage",
+                "class": "PostgresStorage",
+                "config": {"postgres_url": {"env": POSTGRES_URL_VAR}},
+            }
+        }
     return config
 
 
@@ -73,7 +78,7 @@ def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
 
 def check_postgres_url(url: str) -> None:
     scheme, sep, _ = url.partition("://")
-    if not sep or scheme not in POSTGRES_SCHEMES:
+    if not sep or scheme not in SCHEMES:
         raise InstanceError(
             f"{POSTGRES_URL_VAR} must start with postgresql:// or postgresql+psycopg2:// "
             f"(it starts with {scheme[:20]!r})"

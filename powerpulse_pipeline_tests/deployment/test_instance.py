@@ -21,9 +21,8 @@ def test_sqlite_by_default_and_postgres_by_name_only(tmp_path: Path) -> None:
     assert "storage" not in written and written["run_retries"]["enabled"] is True
     url = "postgresql://powerpulse:hunter2-not-shown@db.example:5432/dagster"
     path = instance.write_home(tmp_path, env={instance.POSTGRES_URL_VAR: url})
-    assert yaml.safe_load(path.read_text())["storage"] == {
-        "postgres": {"postgres_url": {"env": instance.POSTGRES_URL_VAR}}
-    }
+    storage = yaml.safe_load(path.read_text())["storage"]["custom"]
+    assert storage["config"] == {"postgres_url": {"env": instance.POSTGRES_URL_VAR}}
     assert "hunter2" not in path.read_text()
 
 
@@ -62,6 +61,7 @@ def test_a_fresh_database_gets_the_pool_limit_and_later_starts_change_nothing(
     opened = _open(tmp_path)
     try:
         assert type(opened.run_storage).__name__ == "PostgresRunStorage"
+        assert opened.run_storage.postgres_url.startswith("postgresql+psycopg2://")
         # the limit is in the database before any run asks for the pool
         assert opened.event_log_storage.get_concurrency_info(DUCKDB_POOL).slot_count == 1
         assert not instance.storage_behind(opened)
