@@ -123,6 +123,8 @@ class Settings:
     # conversation within this long after it ended.
     repeat_contact_window: timedelta = timedelta(days=7)
     explorer_port: int = 8501
+    # 127.0.0.1 on a workstation; 0.0.0.0 inside a container, whose port the host publishes.
+    explorer_address: str = "127.0.0.1"
     # (agent_key(alias), canonical name): every alias is stored as its canonical name.
     agent_aliases: tuple[tuple[str, str], ...] = ()
     # Names (after aliasing) left out of per-agent figures and coaching.
@@ -303,6 +305,7 @@ class Settings:
             business_hours=business_hours,
             repeat_contact_window=timedelta(days=repeat_days),
             explorer_port=explorer_port,
+            explorer_address=get("POWERPULSE_EXPLORER_ADDRESS", "127.0.0.1"),
             agent_aliases=_aliases(env.get("POWERPULSE_AGENT_ALIASES", "")),
             excluded_agents=_split_list(env.get("POWERPULSE_EXCLUDED_AGENTS", "")),
             fb_page_ids=page_ids,

@@ -1,5 +1,6 @@
 """Serve the explorer on 127.0.0.1:$POWERPULSE_EXPLORER_PORT (what `make dev` starts):
-headless, no usage statistics, no file watcher."""
+headless, no usage statistics, no file watcher. POWERPULSE_EXPLORER_ADDRESS=0.0.0.0 is for a
+container, whose published port is the only way in."""
 
 from __future__ import annotations
 
@@ -12,10 +13,10 @@ from ..settings import Settings
 APP = Path(__file__).with_name("app.py")
 
 
-def command(port: int) -> list[str]:
+def command(port: int, address: str = "127.0.0.1") -> list[str]:
     return [
         sys.executable, "-m", "streamlit", "run", str(APP),
-        "--server.address", "127.0.0.1",
+        "--server.address", address,
         "--server.port", str(port),
         "--server.headless", "true",
         "--server.fileWatcherType", "none",
@@ -28,7 +29,7 @@ def command(port: int) -> list[str]:
 
 def main() -> None:
     settings = Settings.from_env()
-    args = command(settings.explorer_port)
+    args = command(settings.explorer_port, settings.explorer_address)
     os.execv(args[0], args)
 
 
