@@ -103,19 +103,32 @@ def _bound_once(path: Path) -> float:
     return time.perf_counter() - started
 
 
-def step_seconds(instance, run_id: str) -> dict[str, float]:
+def step_seconds(instance, run_id: str) -> dict[str, tuple[float, float]]:
+    """Each step's (seconds, Dagster's share): the share is the time from the step's first
+    output or materialization (its compute has returned) to its end, which Dagster spends
+    handling outputs and writing one materialization event per asset and day."""
     from dagster import DagsterEventType
 
+    after_compute = {
+        DagsterEventType.STEP_OUTPUT,
+        DagsterEventType.HANDLED_OUTPUT,
+        DagsterEventType.ASSET_MATERIALIZATION,
+    }
     started: dict[str, float] = {}
-    seconds: dict[str, float] = {}
+    returned: dict[str, float] = {}
+    seconds: dict[str, tuple[float, float]] = {}
     for record in instance.all_logs(run_id):
         event = record.dagster_event
         if event is None or event.step_key is None:
             continue
+        step = event.step_key
         if event.event_type == DagsterEventType.STEP_START:
-            started[event.step_key] = record.timestamp
+            started[step] = record.timestamp
+        elif event.event_type in after_compute:
+            returned.setdefault(step, record.timestamp)
         elif event.event_type == DagsterEventType.STEP_SUCCESS:
-            seconds[event.step_key] = record.timestamp - started[event.step_key]
+            end = record.timestamp
+            seconds[step] = (end - started[step], end - returned.get(step, end))
     return seconds
 
 
@@ -145,6 +158,23 @@ class PeakSampler:
         return max((v for pid, v in self.peak.items() if pid != os.getpid()), default=0.0)
 
 
+@contextlib.contextmanager
+def storage_overrides(storage: str, tmp: str):
+    """Dagster's storage for the run: SQLite in the temporary home, or a PostgreSQL server of
+    its own (deployment/postgres.py) in the temporary folder."""
+    if storage == "sqlite":
+        yield {}
+        return
+    from powerpulse_pipeline.deployment.postgres import LocalPostgres
+
+    server = LocalPostgres(Path(tmp) / "postgres")
+    url = server.start()
+    try:
+        yield {"storage": {"postgres": {"postgres_url": url}}}
+    finally:
+        server.stop()
+
+
 def in_process(args: argparse.Namespace, export: Path, messages: int, bound: float) -> None:
     import logging
 
@@ -160,7 +190,13 @@ def in_process(args: argparse.Namespace, export: Path, messages: int, bound: flo
             {"POWERPULSE_DATA_DIR": f"{tmp}/data", "POWERPULSE_SCORER": "offline"}
         )
         Path(tmp, "home").mkdir()
-        with instance_for_test(temp_dir=f"{tmp}/home") as instance:
+        if os.geteuid() == 0:  # PostgreSQL runs as nobody, who must reach its folder
+            Path(tmp).chmod(0o755)
+        batch = os.environ.get("DAGSTER_EVENT_BATCH_SIZE", "0")
+        with (
+            storage_overrides(args.storage, tmp) as overrides,
+            instance_for_test(temp_dir=f"{tmp}/home", overrides=overrides) as instance,
+        ):
             driver = SensorDriver(build_definitions(settings), instance)
             shutil.copy(export, settings.inbox_dir / "history.json")
             os.utime(settings.inbox_dir / "history.json", (0, 0))
@@ -173,17 +209,25 @@ def in_process(args: argparse.Namespace, export: Path, messages: int, bound: flo
                 driver.execute(DAILY_JOB, days)
                 whole = time.perf_counter() - started
             runs = instance.get_runs()
-            steps: dict[str, float] = {}
+            steps: dict[str, tuple[float, float]] = {}
             for run in reversed(runs):
                 steps.update(step_seconds(instance, run.run_id))
             me = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
             children = sampler.largest_child()
+            print(f"storage: {args.storage}, DAGSTER_EVENT_BATCH_SIZE={batch}")
             print(f"export: {messages:,} messages, {export.stat().st_size / 1e6:.0f} MB")
             print(f"bound (same process): {bound:.2f} s")
             print(f"ingest run wall: {ingest_wall:.2f} s")
-            for step, secs in steps.items():
-                print(f"  {step:<22} {secs:7.2f} s")
+            print(f"  {'step':<22} {'seconds':>7}   Dagster's share")
+            for step, (secs, dagster) in steps.items():
+                print(f"  {step:<22} {secs:7.2f} s {dagster:7.2f} s")
+            share = sum(d for _, d in steps.values())
+            print(f"Dagster's share of the steps: {share:.2f} s")
             print(f"whole path: {whole:.2f} s   ratio to bound: {whole / bound:.1f}x")
+            print(json.dumps({"RESULT": {
+                "storage": args.storage, "batch": batch, "whole": whole, "bound": bound,
+                "steps": steps, "dagster": share,
+            }}))  # fmt: skip
             print(f"peak RSS: this process {me:.0f} MB, largest scorer worker {children:.0f} MB")
             with duckdb.connect(str(settings.duckdb_path), read_only=True) as conn:
                 conversations = conn.execute("SELECT count(*) FROM conversations").fetchall()
@@ -200,11 +244,43 @@ def in_process(args: argparse.Namespace, export: Path, messages: int, bound: flo
             driver.execute(INGEST_JOB, driver.tick("inbox_sensor"))
             driver.execute(DAILY_JOB, driver.tick("touched_days_sensor"))
             small_seconds = time.perf_counter() - started
+            print(json.dumps({"SMALL": small_seconds}))
             print(
                 f"small export ({args.small_threads} threads, {count} messages, one day) "
                 f"on top: {small_seconds:.2f} s from drop to metrics (the two runs only; under "
                 "dagster dev the sensors' ticks and two run launches come on top)"
             )
+
+
+def explain_runs_since(home: Path, since: float) -> None:
+    """Where the small drop's seconds went: each run's wait in the queue, its launch, its
+    steps (and Dagster's share of each), counted from the drop."""
+    from dagster import DagsterInstance
+    from dagster._core.instance.ref import InstanceRef
+
+    instance = DagsterInstance.from_ref(InstanceRef.from_dir(str(home)))
+    try:
+        records = [
+            r for r in instance.get_run_records() if r.create_timestamp.timestamp() >= since
+        ]
+        for record in sorted(records, key=lambda r: r.create_timestamp):
+            run = record.dagster_run
+            created = record.create_timestamp.timestamp() - since
+            start = (record.start_time or 0) - since
+            end = (record.end_time or 0) - since
+            tags = run.tags
+            span = f"{tags.get('dagster/asset_partition_range_start', '')}.." + tags.get(
+                "dagster/asset_partition_range_end", ""
+            )
+            print(
+                f"  run {run.job_name} {span}: requested at +{created:.1f} s, started "
+                f"+{start:.1f} s, ended +{end:.1f} s ({run.status.value})"
+            )
+            for step, (secs, dagster) in step_seconds(instance, run.run_id).items():
+                if secs >= 0.3:
+                    print(f"      {step:<26} {secs:6.2f} s (Dagster {dagster:.2f} s)")
+    finally:
+        instance.dispose()
 
 
 def process_tree_rss_mb(root: int) -> dict[int, float]:
@@ -265,7 +341,9 @@ def under_make_dev(
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp) / "home"
         home.mkdir()
-        shutil.copy(ROOT / "deploy" / "dagster.yaml", home / "dagster.yaml")
+        from powerpulse_pipeline.deployment.instance import write_home
+
+        write_home(home)  # as `make dev` writes it (PostgreSQL when POWERPULSE_POSTGRES_URL is set)
         data = Path(tmp) / "data"
         env = {
             **os.environ,
@@ -327,6 +405,7 @@ def under_make_dev(
                 f"{seconds if seconds is None else round(seconds, 1)} s from drop to its "
                 "day in the analysts' copy"
             )
+            explain_runs_since(home, time.time() - (seconds or timeout) - 1)
         finally:
             # dagster dev's daemon and code servers live in their own sessions: stop the
             # whole tree, not just the process group
@@ -339,13 +418,71 @@ def under_make_dev(
                     os.kill(pid, signal.SIGKILL)
 
 
+BATCH = 100
+
+
+def compare(args: argparse.Namespace) -> None:
+    results = []
+    for storage in ("sqlite", "postgres"):
+        for batch in ("0", str(BATCH)):
+            print(f"--- {storage}, DAGSTER_EVENT_BATCH_SIZE={batch}", flush=True)
+            done = subprocess.run(
+                [sys.executable, __file__, "--threads", str(args.threads), "--storage", storage],
+                env={**os.environ, "DAGSTER_EVENT_BATCH_SIZE": batch},
+                capture_output=True,
+                text=True,
+            )
+            print(done.stdout[-4000:], done.stderr[-2000:] if done.returncode else "", flush=True)
+            result = next(
+                json.loads(line)["RESULT"]
+                for line in done.stdout.splitlines()
+                if line.startswith('{"RESULT"')
+            )
+            result["small"] = next(
+                json.loads(line)["SMALL"]
+                for line in done.stdout.splitlines()
+                if line.startswith('{"SMALL"')
+            )
+            results.append(result)
+    names = list(dict.fromkeys(step for r in results for step in r["steps"]))
+    header = [r["storage"] + (f" batch {r['batch']}" if r["batch"] != "0" else "") for r in results]
+    print("\n| step | " + " | ".join(header) + " |")
+    print("|---|" + "---|" * len(results))
+    for step in names:
+        cells = []
+        for r in results:
+            secs, dagster = r["steps"].get(step, (float("nan"), float("nan")))
+            cells.append(f"{secs:.2f} s ({dagster:.2f})")
+        print(f"| {step} | " + " | ".join(cells) + " |")
+    shares = " | ".join(f"{r['dagster']:.1f} s" for r in results)
+    print(f"| Dagster's share, all steps | {shares} |")
+    print(
+        "| **whole path** (x bound) | "
+        + " | ".join(f"{r['whole']:.1f} s ({r['whole'] / r['bound']:.1f}x)" for r in results)
+        + " |"
+    )
+    print("| small export on top | " + " | ".join(f"{r['small']:.1f} s" for r in results) + " |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--threads", type=int, default=77000, help="0: only the small export")
     parser.add_argument("--small-threads", type=int, default=100)
     parser.add_argument("--make-dev", action="store_true")
     parser.add_argument("--timeout", type=float, default=600)
+    parser.add_argument(
+        "--storage", choices=("sqlite", "postgres"), default="sqlite",
+        help="Dagster's storage for the in-process path (postgres: a server of its own)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--compare", action="store_true",
+        help="the in-process path four times: SQLite and PostgreSQL, each without and with "
+        f"DAGSTER_EVENT_BATCH_SIZE={BATCH}, one process each; a table of steps at the end",
+    )  # fmt: skip
     args = parser.parse_args()
+    if args.compare:
+        compare(args)
+        return
     if args.make_dev and args.threads == 0:  # only the small export, on a fresh instance
         under_make_dev(None, 0, 0.0, args.timeout, args.small_threads)
         return

@@ -163,9 +163,14 @@ class _Handler(BaseHTTPRequestHandler):
             self.connection.shutdown(socket.SHUT_RDWR)
             return
         # The configured latency is the time from the request's arrival to the reply, however
-        # long this fixture itself took to read and check it.
-        wanted = state.timeout_sleep if fault == "timeout" else state.latency
-        time.sleep(max(0.0, wanted - (time.monotonic() - arrived)))
+        # long this fixture itself took to read and check it. It is read again while waiting:
+        # a test that lowers it releases the requests already waiting.
+        while True:
+            wanted = state.timeout_sleep if fault == "timeout" else state.latency
+            remaining = wanted - (time.monotonic() - arrived)
+            if remaining <= 0:
+                break
+            time.sleep(min(remaining, 0.1))
         if fault == "429":
             self._send(
                 429,

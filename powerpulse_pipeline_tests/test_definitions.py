@@ -3,7 +3,7 @@ dependency, a partitioning, a pool, a check, a job or a sensor) fails here, on p
 
 from __future__ import annotations
 
-from dagster import Definitions
+from dagster import AllPartitionMapping, AssetKey, Definitions
 
 from powerpulse_pipeline.partitions import DUCKDB_POOL
 
@@ -93,6 +93,15 @@ def test_the_asset_graph_is_the_documented_one(defs: Definitions) -> None:
             tuple(sorted(k.name for k in assets_def.check_keys)),
         )
     assert found == GRAPH
+
+
+def test_every_partition_mapping_is_valid(defs: Definitions) -> None:
+    """What `dagster definitions validate` checks (the image's build checks it too): a day of
+    messages maps to every file of raw_messages, not to a file of the same name."""
+    graph = defs.get_repository_def().asset_graph
+    graph.validate_partitions()
+    mapping = graph.get_partition_mapping(AssetKey("messages"), AssetKey("raw_messages"))
+    assert isinstance(mapping, AllPartitionMapping)
 
 
 def test_jobs_and_sensors(defs: Definitions) -> None:

@@ -132,12 +132,12 @@ def test_a_killed_daily_run_is_failed_freed_and_run_again(daemon, everything) ->
     wait_for("the daily run to call the LLM", lambda: llm.requests >= 1, 150)
     (run,) = daily_runs(DagsterRunStatus.STARTED)
     pid = wait_for("the run worker's pid", lambda: worker_pid(instance, run.run_id), 30)
-    llm.latency = 0.0
     if everything:
         runner.kill_all()
         runner.start()
     else:
         os.kill(pid, signal.SIGKILL)
+    llm.latency = 0.0  # after the kill: lowering it releases the waiting request
 
     failed = wait_for(
         "run monitoring to fail the killed run",

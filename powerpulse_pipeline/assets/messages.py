@@ -9,6 +9,8 @@ from datetime import date
 
 import duckdb
 from dagster import (
+    AllPartitionMapping,
+    AssetDep,
     AssetExecutionContext,
     AssetsDefinition,
     DailyPartitionsDefinition,
@@ -80,7 +82,10 @@ def write_messages(
 def build_messages_asset(settings: Settings, daily: DailyPartitionsDefinition) -> AssetsDefinition:
     @asset(
         name="messages",
-        deps=["raw_messages"],
+        # A day is built from every file's messages: all of raw_messages' file partitions. The
+        # default same-partition mapping cannot map files to days (`dagster definitions
+        # validate` refuses it).
+        deps=[AssetDep("raw_messages", partition_mapping=AllPartitionMapping())],
         pool=DUCKDB_POOL,
         kinds={"duckdb"},
         check_specs=[check.spec("messages") for check in MESSAGES_CHECKS],

@@ -173,14 +173,15 @@ def test_make_serve_on_postgres(served, tmp_path: Path) -> None:
 
     # sensors and jobs: the inbox sensor's runs, then the days sensor's run, which calls the LLM
     wait_for("the daily run to call the LLM", lambda: llm.requests >= 1, 180)
-    assert runs(INGEST_JOB, DagsterRunStatus.SUCCESS)
+    assert len(runs(INGEST_JOB, DagsterRunStatus.SUCCESS)) == 1  # three files, one run
     (run,) = runs(DAILY_JOB, DagsterRunStatus.STARTED)
     pid = wait_for("the run worker's pid", lambda: worker_pid(opened, run.run_id), 30)
-    llm.latency = 0.0
-    os.kill(pid, signal.SIGKILL)
-    # a new day arrives while the killed run is retried: its runs want the writer too
+    # a new day arrives while the daily run waits: its ingest run wants the writer too
     (inbox / "d.json").write_text(_export("2024-06-03", "T-d"))
     os.utime(inbox / "d.json", (stamp, stamp))
+    wait_for("the new file's run", lambda: len(runs(INGEST_JOB, DagsterRunStatus.SUCCESS)) == 2, 90)
+    os.kill(pid, signal.SIGKILL)
+    llm.latency = 0.0  # after the kill: lowering it releases the waiting requests
     wait_for(
         "run monitoring to fail the killed run",
         lambda: opened.get_run_by_id(run.run_id).status == DagsterRunStatus.FAILURE,
