@@ -26,11 +26,12 @@ SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "externa
 # alone at the end. Only the order matters; a test not listed runs after these, in collection
 # order.
 LONG_TESTS = {
-    "ingest/test_hostile_input_property.py": 67,
+    "ingest/test_hostile_input_property.py": 45,
+    "deployment/test_serve.py": 56,
     "test_end_to_end.py::test_a_90_day_export": 64,
     "warehouse/test_publish.py::test_read_only_queries": 56,
     "warehouse/test_publish.py": 10,
-    "test_run_recovery.py": 49,
+    "test_run_recovery.py": 26,
     "assets/test_upgrade_keeps_scores.py": 45,
     "assets/test_agent_names.py": 30,
     "assets/test_agent_coaching.py": 12,

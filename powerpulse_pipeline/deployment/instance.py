@@ -30,6 +30,7 @@ DEPLOY_YAML = project_root() / "deploy" / "dagster.yaml"
 POSTGRES_URL_VAR = "POWERPULSE_POSTGRES_URL"
 # A site's own settings (say, a shorter run-monitoring poll), kept beside the written file.
 LOCAL_YAML = "local.yaml"
+CONNECT_TIMEOUT_SECONDS = 10
 # The one writer of the DuckDB work file (partitions.DUCKDB_POOL).
 POOL_LIMIT = 1
 
@@ -119,7 +120,10 @@ def prepare(home: Path, say: Callable[[str], None] = print) -> None:
     from dagster._core.instance.ref import InstanceRef
 
     write_home(home)
-    backend = "PostgreSQL" if os.environ.get(POSTGRES_URL_VAR, "").strip() else "SQLite"
+    url = os.environ.get(POSTGRES_URL_VAR, "").strip()
+    backend = "PostgreSQL" if url else "SQLite"
+    if url:
+        reachable(url)
     try:
         instance = DagsterInstance.from_ref(InstanceRef.from_dir(str(home)))
     except Exception as error:  # a connection error: _plain() keeps host and port, no password
@@ -136,6 +140,22 @@ def prepare(home: Path, say: Callable[[str], None] = print) -> None:
             say(f"PowerPulse: pool {DUCKDB_POOL} limited to {POOL_LIMIT} on {backend} storage")
     finally:
         instance.dispose()
+
+
+def reachable(url: str) -> None:
+    """One connection first: a wrong host or password is said in seconds, where Dagster's own
+    start-up retries for a while and then shows a long trace."""
+    import psycopg2
+
+    from .postgres_storage import psycopg2_url
+
+    parts = urlsplit(psycopg2_url(url))
+    dsn = parts._replace(scheme="postgresql").geturl()
+    try:
+        psycopg2.connect(dsn, connect_timeout=CONNECT_TIMEOUT_SECONDS).close()
+    except psycopg2.Error as error:
+        problem = _plain(error)
+        raise InstanceError(f"Dagster's PostgreSQL storage cannot be opened: {problem}") from None
 
 
 def _plain(error: BaseException) -> str:

@@ -113,3 +113,16 @@ def test_an_unreachable_server_is_a_plain_error_without_the_password(
         instance.prepare(tmp_path, say=lambda _: None)
     assert "cannot be opened" in str(failed.value)
     assert "pw-never-shown" not in str(failed.value)
+
+
+def test_a_wrong_password_is_said_without_either_password(
+    postgres_server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = new_database(postgres_server, "wrong_password")
+    wrong = url.replace(postgres_server.password or "", "not-the-password-xyz")
+    monkeypatch.setenv(instance.POSTGRES_URL_VAR, wrong)
+    with pytest.raises(instance.InstanceError) as failed:
+        instance.prepare(tmp_path, say=lambda _: None)
+    message = str(failed.value)
+    assert "password authentication failed" in message
+    assert "not-the-password-xyz" not in message and postgres_server.password not in message

@@ -197,11 +197,11 @@ def test_make_serve_on_postgres(served, tmp_path: Path) -> None:
         150,
     )
     analysts = serve.data / "warehouse" / "powerpulse.duckdb"
+    wait_for("the new day's numbers", lambda: _days(analysts) == 3, 150)
     with duckdb.connect(str(analysts), read_only=True) as conn:
         assert conn.execute(
             "SELECT day::VARCHAR, conversations FROM daily_metrics ORDER BY day"
-        ).fetchall() == [("2024-06-01", 1), ("2024-06-02", 2)]
-    wait_for("the new day's numbers", lambda: _days(analysts) == 3, 150)
+        ).fetchall() == [("2024-06-01", 1), ("2024-06-02", 2), ("2024-06-03", 1)]
 
     # the pool: runs ran at once, yet no two writer steps overlapped
     spans = _pool_steps(opened)

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from ..harness import SensorDriver
 
-EXAMPLES = 12
+EXAMPLES = 8
 
 
 @dataclass(frozen=True)
