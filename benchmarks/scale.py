@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/scale.py [--threads 77000] [--small-threads 100]
     .venv/bin/python benchmarks/scale.py --make-dev     # the same drop under `dagster dev`
+    .venv/bin/python benchmarks/scale.py --compare      # SQLite / PostgreSQL, event batching
 
 Generates its own grouped export (samples.dialogues.generate_history: every conversation
 with its own account numbers and details, so the score cache gets no help real chats would
@@ -186,9 +187,10 @@ def in_process(args: argparse.Namespace, export: Path, messages: int, bound: flo
 
     logging.getLogger("dagster").setLevel(logging.WARNING)
     with tempfile.TemporaryDirectory() as tmp:
-        settings = Settings.from_env(
-            {"POWERPULSE_DATA_DIR": f"{tmp}/data", "POWERPULSE_SCORER": "offline"}
-        )
+        env = {"POWERPULSE_DATA_DIR": f"{tmp}/data", "POWERPULSE_SCORER": "offline"}
+        if args.no_embeddings:
+            env["POWERPULSE_EMBEDDING_MODEL"] = "off"
+        settings = Settings.from_env(env)
         Path(tmp, "home").mkdir()
         if os.geteuid() == 0:  # PostgreSQL runs as nobody, who must reach its folder
             Path(tmp).chmod(0o755)
@@ -336,11 +338,26 @@ def drop_and_wait(
 
 
 def under_make_dev(
-    export: Path | None, messages: int, bound: float, timeout: float, small_threads: int
+    export: Path | None,
+    messages: int,
+    bound: float,
+    timeout: float,
+    small_threads: int,
+    workdir: Path | None = None,
 ) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
+    """With `workdir`, the Dagster home and data folder live there and are kept: a second call
+    finds the history stored and drops only a small export, on a day of its own."""
+    with contextlib.ExitStack() as stack:
+        if workdir is None:
+            tmp = stack.enter_context(tempfile.TemporaryDirectory())
+        else:
+            workdir.mkdir(parents=True, exist_ok=True)
+            tmp = str(workdir)
         home = Path(tmp) / "home"
-        home.mkdir()
+        kept = (Path(tmp) / "data" / "warehouse" / "powerpulse.duckdb").exists()
+        if kept:
+            messages = 0  # the history is there: only the small export
+        home.mkdir(exist_ok=True)
         from powerpulse_pipeline.deployment.instance import write_home
 
         write_home(home)  # as `make dev` writes it (PostgreSQL when POWERPULSE_POSTGRES_URL is set)
@@ -393,15 +410,16 @@ def under_make_dev(
                         f"ratio to bound: {whole / bound:.1f}x"
                     )
                 print(f"peak RSS of the largest dagster dev process: {peak:.0f} MB")
-            small_day = SMALL_DAY
+            earlier = len(list(inbox.glob("small*.json")))
+            small_day = SMALL_DAY + timedelta(days=2 * earlier)
             small = Path(tmp) / "small.json"
-            count = write_export(small, small_threads, 77, 1, small_day, conversations=1)
+            count = write_export(small, small_threads, 77 + earlier, 1, small_day, conversations=1)
             seconds, _ = drop_and_wait(
-                small, inbox / "small.json", copy, server.pid, timeout, {small_day.date()}
+                small, inbox / f"small{earlier}.json", copy, server.pid, timeout, {small_day.date()}
             )
             print(
                 f"small export ({small_threads} threads, {count} messages, one day) dropped "
-                f"{'on top' if messages else 'on a fresh instance'}: "
+                f"{'on top' if messages or kept else 'on a fresh instance'}: "
                 f"{seconds if seconds is None else round(seconds, 1)} s from drop to its "
                 "day in the analysts' copy"
             )
@@ -419,6 +437,8 @@ def under_make_dev(
 
 
 BATCH = 100
+PYTHON_SCRIPT = (sys.executable, __file__)
+NO_EMBED = ("--no-embeddings",)
 
 
 def compare(args: argparse.Namespace) -> None:
@@ -427,7 +447,7 @@ def compare(args: argparse.Namespace) -> None:
         for batch in ("0", str(BATCH)):
             print(f"--- {storage}, DAGSTER_EVENT_BATCH_SIZE={batch}", flush=True)
             done = subprocess.run(
-                [sys.executable, __file__, "--threads", str(args.threads), "--storage", storage],
+                [*PYTHON_SCRIPT, "--threads", str(args.threads), "--storage", storage, *NO_EMBED],
                 env={**os.environ, "DAGSTER_EVENT_BATCH_SIZE": batch},
                 capture_output=True,
                 text=True,
@@ -469,27 +489,38 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=77000, help="0: only the small export")
     parser.add_argument("--small-threads", type=int, default=100)
     parser.add_argument("--make-dev", action="store_true")
-    parser.add_argument("--timeout", type=float, default=600)
+    parser.add_argument("--timeout", type=float, default=1800)
+    parser.add_argument(
+        "--workdir", type=Path,
+        help="--make-dev: keep the Dagster home and data here; run again to drop only a small "
+        "export on top of the history already stored",
+    )  # fmt: skip
     parser.add_argument(
         "--storage", choices=("sqlite", "postgres"), default="sqlite",
         help="Dagster's storage for the in-process path (postgres: a server of its own)",
     )  # fmt: skip
     parser.add_argument(
+        "--no-embeddings", action="store_true",
+        help="POWERPULSE_EMBEDDING_MODEL=off: the path as it was before similar conversations "
+        "(the embedding step is measured by similarity_scale.py; --compare sets this)",
+    )  # fmt: skip
+    parser.add_argument(
         "--compare", action="store_true",
-        help="the in-process path four times: SQLite and PostgreSQL, each without and with "
-        f"DAGSTER_EVENT_BATCH_SIZE={BATCH}, one process each; a table of steps at the end",
+        help="the in-process path four times, without embeddings: SQLite and PostgreSQL, each "
+        f"without and with DAGSTER_EVENT_BATCH_SIZE={BATCH}, one process each; a table of "
+        "steps at the end",
     )  # fmt: skip
     args = parser.parse_args()
     if args.compare:
         compare(args)
         return
     if args.make_dev and args.threads == 0:  # only the small export, on a fresh instance
-        under_make_dev(None, 0, 0.0, args.timeout, args.small_threads)
+        under_make_dev(None, 0, 0.0, args.timeout, args.small_threads, args.workdir)
         return
     export, messages = cached_export(args.threads)
     bound = bound_seconds(export)
     if args.make_dev:
-        under_make_dev(export, messages, bound, args.timeout, args.small_threads)
+        under_make_dev(export, messages, bound, args.timeout, args.small_threads, args.workdir)
     else:
         in_process(args, export, messages, bound)
 

@@ -43,8 +43,7 @@ def table_snapshot(query, table: str, order: str) -> list[Any]:
 def test_samples_become_daily_metrics_hands_free(settings, driver, query) -> None:
     shutil.copytree(SAMPLES, settings.inbox_dir, dirs_exist_ok=True)
     for path in settings.inbox_dir.rglob("*.json"):
-        path.touch()  # freshly copied, as a user would: not stable on the first tick
-    assert driver.tick("inbox_sensor") == []
+        path.touch()  # freshly copied, as a user would: whole JSON, so read on the first tick
     requests = driver.ingest()
     ingest = [r for r in requests if r.tags.get("powerpulse/files")]
     assert len(ingest) == 1 and ingest[0].tags["powerpulse/files"] == "3"
@@ -194,20 +193,28 @@ def test_malformed_files_are_rejected_without_blocking_others(
     assert "not valid JSON" in by_partition[key]["error"].value
 
 
-def test_files_still_being_written_wait_until_stable(settings, driver, drop) -> None:
+def test_files_still_being_written_wait_until_whole_or_stable(settings, driver, drop) -> None:
+    def paths(requests: list) -> list[str]:
+        return [
+            p
+            for r in requests
+            for p in r.run_config["ops"]["raw_messages"]["config"]["paths"].values()
+        ]
+
     drop("upload.json.part", thread("T1", ("2024-06-01T10:00:00Z", "customer", "hi")))
     drop(".hidden.json", thread("T2", ("2024-06-01T10:00:00Z", "customer", "hi")))
     growing = drop("growing.json", '{"T3": [', age=0)
-    assert driver.tick("inbox_sensor") == []
+    slow = drop("slow.json", '{"T5": [', age=0)
+    assert driver.tick("inbox_sensor") == []  # both cut off inside their document
     growing.write_text(
         '{"T3": [{"timestamp": "2024-06-01T10:00:00Z", "role": "customer", "text": "x"}]}'
     )
-    assert driver.tick("inbox_sensor") == []  # changed since the last tick: still not read
-    requests = driver.tick("inbox_sensor")  # unchanged for a tick: stable
-    assert len(requests) == 1
-    assert list(requests[0].run_config["ops"]["raw_messages"]["config"]["paths"].values()) == [
-        "growing.json"
-    ]
+    slow.write_text('{"T5": [{"timestamp": "2024-06-01T10:00:00Z",')
+    # growing.json is one whole JSON document now: read at once, without waiting a tick;
+    # slow.json changed since the last tick and is still cut off: not read
+    assert paths(driver.tick("inbox_sensor")) == ["growing.json"]
+    # unchanged for a tick: stable, so read (and rejected by its run as cut-off JSON)
+    assert paths(driver.tick("inbox_sensor")) == ["slow.json"]
 
 
 def test_rejected_file_is_retried_when_dropped_again_after_a_fix(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -180,6 +181,29 @@ def read_inbox_file(inbox: Path, relpath: str) -> bytes:
         if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
             raise NotRegularFile(errno.EINVAL, "it is no longer a regular file")
         return handle.read()
+
+
+# A file up to this size that already holds one whole JSON object or array is complete: a file
+# still being written is cut off inside its document and does not parse. Such a file need not
+# wait a tick to show it holds still (every accepted format is a JSON object or array).
+WHOLE_JSON_MAX_BYTES = 8 << 20
+
+
+def is_whole_json(path: Path, size: int) -> bool:
+    """Whether the file is, right now, one complete JSON object or array of `size` bytes."""
+    if not 2 <= size <= WHOLE_JSON_MAX_BYTES:
+        return False
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return False
+    if len(data) != size or data.lstrip()[:1] not in (b"{", b"["):
+        return False
+    try:
+        json.loads(data)
+    except (ValueError, RecursionError):  # cut off, not JSON, or nested too deep to tell
+        return False
+    return True
 
 
 def content_sha256(path: Path) -> str:

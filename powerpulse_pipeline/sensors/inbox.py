@@ -30,6 +30,7 @@ from dagster import (
 from ..ingest.inbox import (
     content_sha256,
     describe,
+    is_whole_json,
     partition_key_for,
     scan_inbox,
     sha_prefix_of_key,
@@ -182,8 +183,10 @@ def build_inbox_sensor(settings: Settings, job: JobDefinition) -> SensorDefiniti
                 if before.state == REQUESTED:
                     requested[found.relpath] = before
                 continue
-            stable = (before is not None and before.signature == signature) or (
-                now_ns - found.mtime_ns > SETTLE_NS
+            stable = (
+                (before is not None and before.signature == signature)
+                or now_ns - found.mtime_ns > SETTLE_NS
+                or is_whole_json(inbox / found.relpath, found.size)
             )
             if not stable or time.monotonic() > deadline:
                 cursor.files[found.relpath] = Entry(signature, PENDING)
