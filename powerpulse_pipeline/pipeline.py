@@ -54,7 +54,8 @@ def build_definitions(settings: Settings | None = None) -> Definitions:
     )
     metric_assets += similarity_assets
     published = build_published_asset(settings, daily, metric_assets)
-    dashboard = build_dashboard_asset(settings, metric_assets)
+    # After the copy: the analysts' tables are the drop's result, the page comes second.
+    dashboard = build_dashboard_asset(settings, [*metric_assets, published])
     day_assets = [
         build_messages_asset(settings, daily),
         build_conversation_facts_asset(settings, daily),
