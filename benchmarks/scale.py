@@ -344,6 +344,7 @@ def under_make_dev(
     timeout: float,
     small_threads: int,
     workdir: Path | None = None,
+    embeddings: bool = True,
 ) -> None:
     """With `workdir`, the Dagster home and data folder live there and are kept: a second call
     finds the history stored and drops only a small export, on a day of its own."""
@@ -367,6 +368,7 @@ def under_make_dev(
             "DAGSTER_HOME": str(home),
             "POWERPULSE_DATA_DIR": str(data),
             "POWERPULSE_SCORER": "offline",
+            **({} if embeddings else {"POWERPULSE_EMBEDDING_MODEL": "off"}),
         }
         port = "3987"
         # dagster dev's own log, to see where the time went
@@ -484,6 +486,30 @@ def compare(args: argparse.Namespace) -> None:
     print("| small export on top | " + " | ".join(f"{r['small']:.1f} s" for r in results) + " |")
 
 
+def fill_vectors(work: Path) -> None:
+    from powerpulse_pipeline.similarity.embedders import OFFLINE
+
+    with duckdb.connect(str(work)) as conn:
+        started = time.perf_counter()
+        conn.execute(
+            """
+            INSERT INTO conversation_embeddings
+            SELECT conversation_id, day, $model, md5(conversation_id),
+                list_transform(v, lambda x: (x / norm)::FLOAT)
+            FROM (
+                SELECT *, sqrt(list_sum(list_transform(v, lambda y: y * y))) AS norm
+                FROM (SELECT conversation_id, day,
+                        list_transform(range(384), lambda i: random() - 0.5) AS v
+                      FROM conversations
+                      WHERE conversation_id NOT IN
+                          (SELECT conversation_id FROM conversation_embeddings)))
+            """,
+            {"model": OFFLINE},
+        )
+        count = conn.execute("SELECT count(*) FROM conversation_embeddings").fetchone()[0]
+    print(f"{count:,} vectors stored in {time.perf_counter() - started:.1f} s")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--threads", type=int, default=77000, help="0: only the small export")
@@ -510,17 +536,31 @@ def main() -> None:
         f"without and with DAGSTER_EVENT_BATCH_SIZE={BATCH}, one process each; a table of "
         "steps at the end",
     )  # fmt: skip
+    parser.add_argument(
+        "--fill-vectors", action="store_true",
+        help="with --workdir: give every stored conversation without one a random unit vector "
+        "of the offline model, as if the history had been embedded (which takes the offline "
+        "model about 20 minutes for the million); then --make-dev drops on top of it",
+    )  # fmt: skip
     args = parser.parse_args()
+    if args.fill_vectors:
+        fill_vectors(args.workdir / "data" / "pipeline" / "work.duckdb")
+        return
     if args.compare:
         compare(args)
         return
     if args.make_dev and args.threads == 0:  # only the small export, on a fresh instance
-        under_make_dev(None, 0, 0.0, args.timeout, args.small_threads, args.workdir)
+        under_make_dev(
+            None, 0, 0.0, args.timeout, args.small_threads, args.workdir, not args.no_embeddings
+        )
         return
     export, messages = cached_export(args.threads)
     bound = bound_seconds(export)
     if args.make_dev:
-        under_make_dev(export, messages, bound, args.timeout, args.small_threads, args.workdir)
+        under_make_dev(
+            export, messages, bound, args.timeout, args.small_threads, args.workdir,
+            not args.no_embeddings,
+        )  # fmt: skip
     else:
         in_process(args, export, messages, bound)
 

@@ -15,8 +15,7 @@ from ..settings import Settings
 from ..warehouse.publish import (
     PUBLISHED_TABLES,
     STORAGE_VERSION,
-    publish,
-    published_embedding_model,
+    publish_for,
 )
 from ..warehouse.schema import ensure_schema
 from .daily import daily_defaults
@@ -44,7 +43,7 @@ def build_published_asset(
     ) -> MaterializeResult:
         with duckdb.get_connection() as conn:
             ensure_schema(conn)
-            published = publish(conn, settings.duckdb_path, published_embedding_model(settings))
+            published = publish_for(conn, settings)
         context.log.info(
             f"published {published.path} ({published.bytes / 1e6:.1f} MB) "
             f"in {published.seconds:.2f}s"

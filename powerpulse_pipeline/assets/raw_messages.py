@@ -47,7 +47,7 @@ from ..markdown import markdown_table
 from ..partitions import DUCKDB_POOL, chat_file_partitions
 from ..settings import Settings
 from ..warehouse.io import transaction
-from ..warehouse.publish import publish, published_embedding_model
+from ..warehouse.publish import publish_for
 from ..warehouse.schema import ensure_schema
 from ..warehouse.tables import RAW_MESSAGES
 
@@ -161,7 +161,7 @@ def build_raw_messages_asset(
             total_raw = conn.execute("SELECT count(*) FROM raw_messages").fetchone()[0]
             if outcomes and not any(o.days_touched for o in outcomes):
                 # No daily run follows to publish: show these outcomes (rejections) now.
-                publish(conn, settings.duckdb_path, published_embedding_model(settings))
+                publish_for(conn, settings)
 
         rejected = [o for o in outcomes if o.status != INGESTED]
         preview = markdown_table(

@@ -56,52 +56,133 @@ def _literal(path: Path) -> str:
     return "'" + str(path).replace("'", "''") + "'"
 
 
+# The one table that grows with every conversation ever embedded (1.5 KB a row): carried over
+# from the last copy, only its changed rows written. A row is the same row while these hold,
+# as a vector is a function of the text embedded and the model.
+CARRIED_TABLE = "conversation_embeddings"
+CARRIED_IDENTITY = ("conversation_id", "day", "model", "text_hash")
+
+
 def publish(
-    conn: duckdb.DuckDBPyConnection, target: Path, embedding_model: str | None = None
+    conn: duckdb.DuckDBPyConnection,
+    target: Path,
+    embedding_model: str | None = None,
+    base: Path | None = None,
 ) -> Published:
     """Copy the published tables from `conn`'s database to `target`, replacing it atomically.
     Of `conversation_embeddings`, only the vectors of `embedding_model` (the configured one):
     the analysts' copy never holds two models' vectors, so `similar_conversations` compares
-    every row it scans without a filter."""
+    every row it scans without a filter.
+
+    With `base` (a file of the pipeline's own, never the analysts'), the copy is built there,
+    in place: every table is written again except `conversation_embeddings`, whose unchanged
+    rows stay, so the cost of a small run no longer grows with the vectors stored. Then `base`
+    is copied beside `target` and renamed over it. A base from another table layout or model
+    is started afresh; a base left half-updated by a crash is made whole by the next run."""
     started = time.monotonic()
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = target.with_name(f".{target.name}.{os.getpid()}.publishing")
     _remove(staging)
+    build = staging if base is None else base
+    carried = base is not None and _base_is_current(base, embedding_model)
+    if base is not None and not carried:
+        _remove(base)
+        _remove_file(_fingerprint_file(base))
     source = conn.execute("SELECT current_database()").fetchone()[0]
     rows: dict[str, int] = {}
-    conn.execute(
-        f"ATTACH {_literal(staging)} AS {COPY_ALIAS} (STORAGE_VERSION '{STORAGE_VERSION}')"
-    )
+    conn.execute(f"ATTACH {_literal(build)} AS {COPY_ALIAS} (STORAGE_VERSION '{STORAGE_VERSION}')")
     try:
         conn.execute(f"USE {COPY_ALIAS}")
         try:
+            conn.execute("BEGIN")
             for table in PUBLISHED_TABLES:
-                only = ""
-                if table == "conversation_embeddings":
-                    only = " WHERE model = $model" if embedding_model else " WHERE false"
-                conn.execute(
-                    f'CREATE TABLE {table} AS SELECT * FROM "{source}".main.{table}{only}',
-                    {"model": embedding_model} if only.endswith("$model") else None,
-                )
+                if table == CARRIED_TABLE and carried:
+                    _carry_over(conn, source, table, embedding_model)
+                else:
+                    _write_whole(conn, source, table, embedding_model)
                 rows[table] = conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
             # Created while the copy is the default database, so their unqualified table
             # names resolve inside the copy wherever it is opened.
             for statement in ANALYST_MACROS_AND_VIEWS:
                 conn.execute(statement)
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
         finally:
             conn.execute(f'USE "{source}"')
         conn.execute(f"CHECKPOINT {COPY_ALIAS}")
     except BaseException:
         conn.execute(f"DETACH {COPY_ALIAS}")
         _remove(staging)
+        if base is not None:  # started afresh next time
+            _remove_file(_fingerprint_file(base))
         raise
     conn.execute(f"DETACH {COPY_ALIAS}")
+    if base is not None:
+        _fingerprint_file(base).write_text(_fingerprint(embedding_model))
+        shutil.copyfile(base, staging)
     _fsync(staging)
     os.replace(staging, target)
     _fsync(target.parent)
     # A write-ahead log beside the name belongs to the replaced file, never to this one.
     _remove_file(target.with_name(target.name + ".wal"))
     return Published(target, time.monotonic() - started, target.stat().st_size, rows)
+
+
+def _write_whole(
+    conn: duckdb.DuckDBPyConnection, source: str, table: str, embedding_model: str | None
+) -> None:
+    only, params = "", None
+    if table == CARRIED_TABLE:
+        only = " WHERE model = $model" if embedding_model else " WHERE false"
+        params = {"model": embedding_model} if embedding_model else None
+    conn.execute(f"DROP TABLE IF EXISTS {table}")
+    conn.execute(f'CREATE TABLE {table} AS SELECT * FROM "{source}".main.{table}{only}', params)
+
+
+def _carry_over(
+    conn: duckdb.DuckDBPyConnection, source: str, table: str, embedding_model: str | None
+) -> None:
+    """Delete the copy's rows the work DB no longer has, insert the ones it lacks."""
+    same = " AND ".join(f"w.{c} IS NOT DISTINCT FROM c.{c}" for c in CARRIED_IDENTITY)
+    work = f'"{source}".main.{table}'
+    conn.execute(
+        f"DELETE FROM {table} c WHERE c.model IS DISTINCT FROM $model "
+        f"OR NOT EXISTS (SELECT 1 FROM {work} w WHERE {same})",
+        {"model": embedding_model},
+    )
+    conn.execute(
+        f"INSERT INTO {table} SELECT w.* FROM {work} w WHERE w.model = $model "
+        f"AND NOT EXISTS (SELECT 1 FROM {table} c WHERE {same})",
+        {"model": embedding_model},
+    )
+
+
+def _fingerprint(embedding_model: str | None) -> str:
+    from .schema import schema_fingerprint
+
+    return f"{schema_fingerprint()} {STORAGE_VERSION} {embedding_model or '-'}\n"
+
+
+def _fingerprint_file(base: Path) -> Path:
+    return base.with_name(base.name + ".layout")
+
+
+def _base_is_current(base: Path, embedding_model: str | None) -> bool:
+    try:
+        return base.exists() and _fingerprint_file(base).read_text() == _fingerprint(
+            embedding_model
+        )
+    except OSError:
+        return False
+
+
+def publish_for(conn: duckdb.DuckDBPyConnection, settings: Settings) -> Published:
+    """The analysts' copy as the pipeline publishes it: built in place in a base file beside
+    the work DB, the configured model's vectors only."""
+    base = settings.work_db_path.with_name("analysts-copy.base.duckdb")
+    return publish(conn, settings.duckdb_path, published_embedding_model(settings), base)
 
 
 def published_embedding_model(settings: Settings) -> str | None:
