@@ -59,8 +59,8 @@ TEST_TMP := $(shell [ -d /dev/shm ] && [ -w /dev/shm ] && echo /dev/shm/powerpul
 # One pytest-xdist worker per CPU and one more (each under its own folder of --basetemp), handed
 # the next test as it finishes one; the long tests are collected first
 # (powerpulse_pipeline_tests/conftest.py). Many tests wait on Dagster's daemon, servers and
-# sensors' ticks: on 2 cores, 3 workers took 6.0 minutes where 2 took 6.2 without the 100 s of
-# PostgreSQL tests. TEST_WORKERS=0 runs the suite in this process, one test after another.
+# sensors' ticks: on 2 cores, 3 workers ran the suite in 5.1 minutes where 2 had taken 6.2
+# without the deployment tests. TEST_WORKERS=0 runs the suite in this process, one test after another.
 TEST_WORKERS ?= $(shell echo $$(( $$(nproc 2>/dev/null || echo 1) + 1 )))
 # One BLAS/OpenMP thread per worker: the workers already fill the cores; two threads each
 # on two cores made the embedding model a quarter slower (41 s against 53 s for 1,000 texts).
