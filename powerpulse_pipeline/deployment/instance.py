@@ -18,7 +18,7 @@ import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import yaml
 
@@ -158,9 +158,18 @@ def reachable(url: str) -> None:
         raise InstanceError(f"Dagster's PostgreSQL storage cannot be opened: {problem}") from None
 
 
-def _plain(error: BaseException) -> str:
-    """An error's first line with any URL's credentials removed."""
+def _plain(error: BaseException, url: str | None = None) -> str:
+    """An error's first line with the URL's credentials removed: libpq quotes pieces of an
+    address it cannot parse, a password among them."""
     line = (str(error).strip().splitlines() or [type(error).__name__])[0]
+    url = os.environ.get(POSTGRES_URL_VAR, "") if url is None else url
+    userinfo = url.partition("://")[2].rpartition("@")[0]
+    secrets = {userinfo, userinfo.partition(":")[2]}
+    secrets |= {unquote(s) for s in secrets}
+    # libpq splits at the first "@" or ":" where the URL meant the last: its pieces too
+    secrets |= {piece for s in list(secrets) for piece in re.split(r"[@:]", s)}
+    for secret in sorted((s for s in secrets if len(s) >= 3), key=len, reverse=True):
+        line = line.replace(secret, "***")
     return re.sub(r"://[^@/\s]*@", "://***@", line)[:300]
 
 

@@ -163,8 +163,9 @@ def describe(exc: BaseException) -> str:
     return printable(text if len(text) <= 300 else text[:300] + "…")
 
 
-def read_inbox_file(inbox: Path, relpath: str) -> bytes:
-    """Read a file without following a link swapped in for it after the sensor saw it."""
+def read_inbox_file(inbox: Path, relpath: str, limit: int = -1) -> bytes:
+    """Read a file (at most `limit` bytes) without following a link swapped in for it after
+    the sensor saw it."""
     path = inbox / relpath
     root = os.path.realpath(inbox)
     if os.path.commonpath([root, os.path.realpath(path.parent)]) != root:
@@ -180,7 +181,7 @@ def read_inbox_file(inbox: Path, relpath: str) -> bytes:
     with os.fdopen(fd, "rb") as handle:
         if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
             raise NotRegularFile(errno.EINVAL, "it is no longer a regular file")
-        return handle.read()
+        return handle.read(limit)
 
 
 # A file up to this size that already holds one whole JSON object or array is complete: a file
@@ -189,12 +190,14 @@ def read_inbox_file(inbox: Path, relpath: str) -> bytes:
 WHOLE_JSON_MAX_BYTES = 8 << 20
 
 
-def is_whole_json(path: Path, size: int) -> bool:
-    """Whether the file is, right now, one complete JSON object or array of `size` bytes."""
-    if not 2 <= size <= WHOLE_JSON_MAX_BYTES:
+def is_whole_json(inbox: Path, relpath: str, size: int) -> bool:
+    """Whether the file is, right now, one complete JSON object or array of `size` bytes, read
+    as every inbox file is (no link followed, no pipe or device opened) and at most that
+    many bytes."""
+    if not 3 <= size <= WHOLE_JSON_MAX_BYTES:  # "{}" and "[]" are placeholders: wait
         return False
     try:
-        data = path.read_bytes()
+        data = read_inbox_file(inbox, relpath, limit=size + 1)
     except OSError:
         return False
     if len(data) != size or data.lstrip()[:1] not in (b"{", b"["):

@@ -186,7 +186,10 @@ def build_inbox_sensor(settings: Settings, job: JobDefinition) -> SensorDefiniti
             stable = (
                 (before is not None and before.signature == signature)
                 or now_ns - found.mtime_ns > SETTLE_NS
-                or is_whole_json(inbox / found.relpath, found.size)
+                or (
+                    time.monotonic() < deadline
+                    and is_whole_json(inbox, found.relpath, found.size)
+                )
             )
             if not stable or time.monotonic() > deadline:
                 cursor.files[found.relpath] = Entry(signature, PENDING)

@@ -126,3 +126,16 @@ def test_a_wrong_password_is_said_without_either_password(
     message = str(failed.value)
     assert "password authentication failed" in message
     assert "not-the-password-xyz" not in message and postgres_server.password not in message
+
+
+@pytest.mark.parametrize("password", ["s3cr%zzet", "p@ss-word", "pw:with:colons"])
+def test_an_address_libpq_cannot_read_is_said_without_its_password(
+    password: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = f"postgresql://powerpulse:{password}@127.0.0.1:1/dagster"
+    monkeypatch.setenv(instance.POSTGRES_URL_VAR, url)
+    with pytest.raises(instance.InstanceError) as failed:
+        instance.prepare(tmp_path, say=lambda _: None)
+    shown = str(failed.value)
+    for piece in (password, *password.replace(":", "@").split("@")[1:]):
+        assert piece not in shown, shown
