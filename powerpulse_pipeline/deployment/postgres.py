@@ -1,8 +1,9 @@
 """A PostgreSQL server of PowerPulse's own in a data folder, for `make serve` without
 POWERPULSE_POSTGRES_URL (and for the tests).
 
-By default it listens on a Unix socket only, in a folder only its owner can enter, so no other
-user of the machine can reach it and it needs no password. With a port it also listens on
+By default it listens on a Unix socket only, in a folder only its owner can enter (as root:
+`nobody`, who runs it, and root's group), so no other user of the machine can reach it and it
+needs no password. With a port it also listens on
 127.0.0.1 (the tests, and a team whose webserver runs elsewhere use their own server).
 PostgreSQL refuses to run as root: as root it runs as `nobody`, which owns its folder.
 """
@@ -147,13 +148,11 @@ class LocalPostgres:
         self.socket_dir.mkdir(exist_ok=True)
         if os.geteuid() == 0:
             nobody = pwd.getpwnam("nobody")
+            # nobody owns them; root's group may pass through to the socket (root without its
+            # override, as the tests run, is neither owner nor other); nobody else may enter
             for path in (self.folder, self.socket_dir):
-                os.chown(path, nobody.pw_uid, nobody.pw_gid)
-            if self.data.exists():
-                os.chown(self.data, nobody.pw_uid, nobody.pw_gid)
-            # root connects as "other" to nobody's socket (tests drop root's override)
-            self.folder.chmod(0o711)
-            self.socket_dir.chmod(0o711)
+                os.chown(path, nobody.pw_uid, os.getegid())
+                path.chmod(0o710)
         else:
             self.folder.chmod(0o700)
             self.socket_dir.chmod(0o700)

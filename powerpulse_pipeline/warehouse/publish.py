@@ -9,6 +9,7 @@ read-only, can block a run, and no reader ever sees a half-written day.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import time
@@ -81,16 +82,26 @@ def publish(
     is started afresh; a base left half-updated by a crash is made whole by the next run."""
     started = time.monotonic()
     target.parent.mkdir(parents=True, exist_ok=True)
+    # One publisher at a time (the writer pool): a staging file left by a run that died is junk.
+    for stale in target.parent.glob(f".{target.name}.*.publishing*"):
+        _remove_file(stale)
     staging = target.with_name(f".{target.name}.{os.getpid()}.publishing")
-    _remove(staging)
     build = staging if base is None else base
     carried = base is not None and _base_is_current(base, embedding_model)
     if base is not None and not carried:
-        _remove(base)
-        _remove_file(_fingerprint_file(base))
+        _forget(base)
     source = conn.execute("SELECT current_database()").fetchone()[0]
     rows: dict[str, int] = {}
-    conn.execute(f"ATTACH {_literal(build)} AS {COPY_ALIAS} (STORAGE_VERSION '{STORAGE_VERSION}')")
+    attach = f"ATTACH {_literal(build)} AS {COPY_ALIAS} (STORAGE_VERSION '{STORAGE_VERSION}')"
+    try:
+        conn.execute(attach)
+    except duckdb.Error:
+        if base is None:
+            raise
+        # A base that no longer opens (damaged, a log an upgrade cannot replay): start afresh.
+        _forget(base)
+        carried = False
+        conn.execute(attach)
     try:
         conn.execute(f"USE {COPY_ALIAS}")
         try:
@@ -107,11 +118,17 @@ def publish(
                 conn.execute(statement)
             conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            with contextlib.suppress(duckdb.Error):  # a failed COMMIT has ended it already
+                conn.execute("ROLLBACK")
             raise
         finally:
             conn.execute(f'USE "{source}"')
         conn.execute(f"CHECKPOINT {COPY_ALIAS}")
+        total, free = conn.execute(
+            "SELECT total_blocks, free_blocks FROM pragma_database_size() "
+            "WHERE database_name = $name",
+            {"name": COPY_ALIAS},
+        ).fetchone()
     except BaseException:
         conn.execute(f"DETACH {COPY_ALIAS}")
         _remove(staging)
@@ -119,11 +136,20 @@ def publish(
             _remove_file(_fingerprint_file(base))
         raise
     conn.execute(f"DETACH {COPY_ALIAS}")
-    if base is not None:
-        _fingerprint_file(base).write_text(_fingerprint(embedding_model))
-        shutil.copyfile(base, staging)
-    _fsync(staging)
-    os.replace(staging, target)
+    try:
+        if base is not None:
+            # Tables written again leave their old blocks free inside the file, and the copy
+            # carries them: past a third free, the next publish starts the base afresh.
+            if free * 3 > total:
+                _remove_file(_fingerprint_file(base))
+            else:
+                _fingerprint_file(base).write_text(_fingerprint(embedding_model))
+            shutil.copyfile(base, staging)
+        _fsync(staging)
+        os.replace(staging, target)
+    except BaseException:
+        _remove(staging)
+        raise
     _fsync(target.parent)
     # A write-ahead log beside the name belongs to the replaced file, never to this one.
     _remove_file(target.with_name(target.name + ".wal"))
@@ -153,10 +179,15 @@ def _carry_over(
         {"model": embedding_model},
     )
     conn.execute(
-        f"INSERT INTO {table} SELECT w.* FROM {work} w WHERE w.model = $model "
+        f"INSERT INTO {table} BY NAME SELECT w.* FROM {work} w WHERE w.model = $model "
         f"AND NOT EXISTS (SELECT 1 FROM {table} c WHERE {same})",
         {"model": embedding_model},
     )
+
+
+def _forget(base: Path) -> None:
+    _remove(base)
+    _remove_file(_fingerprint_file(base))
 
 
 def _fingerprint(embedding_model: str | None) -> str:
