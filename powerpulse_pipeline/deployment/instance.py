@@ -31,6 +31,12 @@ POSTGRES_URL_VAR = "POWERPULSE_POSTGRES_URL"
 # A site's own settings (say, a shorter run-monitoring poll), kept beside the written file.
 LOCAL_YAML = "local.yaml"
 CONNECT_TIMEOUT_SECONDS = 10
+# Dagster writes a run's materialization events (one per asset and day) in batches of this many,
+# one insert each, where the storage can (PostgreSQL; SQLite stores them one by one either
+# way): on the million-message path, Dagster's share on PostgreSQL fell from 19.8 s to 1.7 s
+# (benchmarks/scale.py --compare). definitions.py sets it for every run worker; make serve,
+# compose and the Helm values for the other services.
+EVENT_BATCH_SIZE = "100"
 # The one writer of the DuckDB work file (partitions.DUCKDB_POOL).
 POOL_LIMIT = 1
 

@@ -58,6 +58,9 @@ class LocalPostgres:
     port: int | None = None
     # With a port: the superuser's password over TCP (the socket stays trusted).
     password: str | None = field(default=None, repr=False)
+    # Whether start() started the server (it may have been running already): stop() stops
+    # only a server it started.
+    started_here: bool = False
 
     @property
     def data(self) -> Path:
@@ -88,6 +91,7 @@ class LocalPostgres:
                 "--encoding=UTF8", "--locale=C.UTF-8",
             )  # fmt: skip
         if self._status() != 0:
+            self.started_here = True
             listen = f"-c listen_addresses={'127.0.0.1' if self.port else chr(39) * 2}"
             port = self.port or 5432
             self._run(
@@ -99,7 +103,9 @@ class LocalPostgres:
         self._create_database()
         return self.url
 
-    def stop(self) -> None:
+    def stop(self, only_if_started_here: bool = False) -> None:
+        if only_if_started_here and not self.started_here:
+            return
         if self._initialised() and self._status() == 0:
             self._run(binary("pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop")
 

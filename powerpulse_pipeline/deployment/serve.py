@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import fcntl
 import os
 import signal
 import socket
@@ -42,6 +43,13 @@ RESTART_MAX_SECONDS = 30.0
 HEALTHY_AFTER_SECONDS = 60.0
 STOP_TIMEOUT_SECONDS = 30.0
 SERVICES = ("code-server", "webserver", "daemon", "explorer")
+# What each service's command line holds: `restart` signals a pid only if it is the service.
+SERVICE_MARKERS = {
+    "code-server": "code-server start",
+    "webserver": "dagster-webserver",
+    "daemon": "dagster-daemon run",
+    "explorer": "powerpulse_pipeline.explorer.serve",
+}
 
 
 @dataclass
@@ -164,6 +172,8 @@ class Supervisor:
             if proc is not None and proc.poll() is not None:
                 code = proc.returncode
                 service.proc = None
+                with contextlib.suppress(FileNotFoundError):
+                    (self.run_dir / f"{service.name}.pid").unlink()
                 if now - service.started >= HEALTHY_AFTER_SECONDS:
                     service.delay = RESTART_FIRST_SECONDS
                 service.due = now + service.delay
@@ -178,8 +188,13 @@ class Supervisor:
 
     def stop(self) -> None:
         self.stopping = True
-        # the daemon first: it stops launching runs before the code server goes
-        for service in sorted(self.services, key=lambda s: s.name != "daemon"):
+        # the daemon first, so that it launches no run while the code server goes
+        for service in self.services:
+            if service.name == "daemon" and service.proc is not None:
+                service.signal(signal.SIGTERM)
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    service.proc.wait(timeout=STOP_TIMEOUT_SECONDS / 2)
+        for service in self.services:
             service.signal(signal.SIGTERM)
         deadline = time.monotonic() + STOP_TIMEOUT_SECONDS
         for service in self.services:
@@ -207,6 +222,12 @@ def restart(home: Path, name: str) -> None:
         pid = int(pid_file.read_text())
     except (FileNotFoundError, ValueError):
         sys.exit(f"PowerPulse: {name} is not running under `make serve` ({pid_file} is missing)")
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        command = ""
+    if SERVICE_MARKERS[name] not in command:
+        sys.exit(f"PowerPulse: {name} is not running (pid {pid} is not it); `make serve` starts it")
     with contextlib.suppress(ProcessLookupError):
         os.killpg(pid, signal.SIGTERM)
     print(f"PowerPulse: {name} (pid {pid}) stopped; `make serve` starts it again")
@@ -214,20 +235,16 @@ def restart(home: Path, name: str) -> None:
 
 def serve(home: Path) -> None:
     settings = Settings.from_env()
-    env = dict(os.environ, DAGSTER_HOME=str(home))
-    own_postgres: LocalPostgres | None = None
-    if not env.get(instance.POSTGRES_URL_VAR, "").strip():
-        own_postgres = LocalPostgres(settings.data_dir / "postgres")
-        try:
-            env[instance.POSTGRES_URL_VAR] = own_postgres.start()
-        except PostgresError as error:
-            sys.exit(f"PowerPulse: {error}")
-        print(f"PowerPulse: PostgreSQL in {own_postgres.folder} (a socket only it can reach)")
-    os.environ[instance.POSTGRES_URL_VAR] = env[instance.POSTGRES_URL_VAR]
+    run_dir = home / "serve"
+    run_dir.mkdir(parents=True, exist_ok=True)
+    lock = (run_dir / ".lock").open("w")
     try:
-        instance.prepare(home)
-    except instance.InstanceError as error:
-        sys.exit(f"PowerPulse: {error}")
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        sys.exit(f"PowerPulse: another `make serve` is running on {home}")
+    env = dict(os.environ, DAGSTER_HOME=str(home))
+    env.setdefault("DAGSTER_EVENT_BATCH_SIZE", instance.EVENT_BATCH_SIZE)
+    own_postgres: LocalPostgres | None = None
     ports = Ports.from_env()
     supervisor = Supervisor(home, env, ports)
 
@@ -236,6 +253,12 @@ def serve(home: Path) -> None:
 
     signal.signal(signal.SIGTERM, on_signal)
     try:
+        if not env.get(instance.POSTGRES_URL_VAR, "").strip():
+            own_postgres = LocalPostgres(settings.data_dir / "postgres")
+            env[instance.POSTGRES_URL_VAR] = own_postgres.start()
+            print(f"PowerPulse: PostgreSQL in {own_postgres.folder} (a socket only it can reach)")
+        os.environ[instance.POSTGRES_URL_VAR] = env[instance.POSTGRES_URL_VAR]
+        instance.prepare(home)
         supervisor.start()
         print(f"PowerPulse: Dagster at http://127.0.0.1:{ports.webserver}")
         print(f"PowerPulse: explorer at http://127.0.0.1:{settings.explorer_port}")
@@ -243,15 +266,19 @@ def serve(home: Path) -> None:
         while True:
             supervisor.watch_once()
             time.sleep(0.5)
+    except (PostgresError, instance.InstanceError) as error:
+        print(f"PowerPulse: {error}", file=sys.stderr)
+        raise SystemExit(1) from None
     except KeyboardInterrupt:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         signal.signal(signal.SIGINT, signal.SIG_IGN)
     finally:
         supervisor.stop()
-        if own_postgres is not None:
+        if own_postgres is not None and own_postgres.started_here:
             with contextlib.suppress(PostgresError):
                 own_postgres.stop()
             print("PowerPulse: PostgreSQL stopped")
+        lock.close()
 
 
 def main(argv: list[str] | None = None) -> None:
