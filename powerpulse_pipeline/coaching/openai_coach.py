@@ -14,9 +14,7 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
-from typing import Any
-
-import openai
+from typing import TYPE_CHECKING, Any
 
 from ..scoring import quality
 from ..scoring.llm_output import SchemaViolation
@@ -24,6 +22,9 @@ from ..scoring.openai_scorer import OpenAISettings, complete, redact, retrying, 
 from ..scoring.pii import mask_pii
 from ..scoring.ratelimit import RateLimiter
 from .points import AgentPeriod, Point, checked
+
+if TYPE_CHECKING:
+    import openai  # for annotations only: scoring/openai_scorer.py imports it where it calls it
 
 PROMPT_VERSION = "coaching_v1"
 MAX_COMPLETION_TOKENS = 600

@@ -18,10 +18,9 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx2
-import openai
 from tenacity import (
     AsyncRetrying,
     RetryCallState,
@@ -37,6 +36,11 @@ from .base import FAILED, SCORED, ScoreRecord, ScoringStats, Transcript
 from .llm_output import SchemaViolation, parse_reply, response_format
 from .pii import mask_pii
 from .pricing import Price
+
+if TYPE_CHECKING:
+    # openai takes 0.4 s to import, and every run worker imports this module, most of them
+    # never to call it: the functions that do import it themselves.
+    import openai
 from .ratelimit import RateLimiter, retry_after_seconds
 
 PROMPT_VERSION = "conversation_v2"
@@ -81,6 +85,8 @@ def redact(text: str, secret: str | None) -> str:
 
 
 def is_retryable(exc: BaseException) -> bool:
+    import openai
+
     if isinstance(exc, SchemaViolation | openai.APITimeoutError | openai.APIConnectionError):
         return True
     if isinstance(exc, openai.APIStatusError):
@@ -122,6 +128,8 @@ async def run_limited(
 ) -> list[Any]:
     """`call(client, limiter, item)` for every item, in order, at most `concurrency` (default:
     the configured one) at once, on one client and one rate limiter."""
+    import openai
+
     client = openai.AsyncOpenAI(
         api_key=api_key,
         base_url=base_url,
@@ -184,6 +192,8 @@ async def complete(
     The client's documented raw form of the request: the same as `chat.completions.create`,
     minus the per-call conversion of typed params and of the reply into models, which was
     ~40% of our CPU at 256 requests in flight."""
+    import openai
+
     try:
         response = await client.post("/chat/completions", body=body, cast_to=httpx2.Response)
     except openai.APIStatusError as exc:
@@ -264,6 +274,8 @@ class OpenAIScorer:
     ) -> None:
         if not transcripts:
             return
+        import openai
+
         clients = [
             openai.AsyncOpenAI(
                 api_key=self._api_key,
@@ -376,6 +388,8 @@ class OpenAIScorer:
         )
 
     def _describe(self, exc: BaseException) -> str:
+        import openai
+
         if isinstance(exc, openai.APIStatusError):
             text = f"HTTP {exc.status_code} from the model endpoint: {exc.message}"
         else:

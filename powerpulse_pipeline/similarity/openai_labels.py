@@ -10,14 +10,15 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib import resources
-from typing import Any
-
-import openai
+from typing import TYPE_CHECKING, Any
 
 from ..scoring.llm_output import SchemaViolation
 from ..scoring.openai_scorer import OpenAISettings, complete, redact, retrying, run_limited
 from ..scoring.pii import mask_pii
 from ..scoring.ratelimit import RateLimiter
+
+if TYPE_CHECKING:
+    import openai  # for annotations only: scoring/openai_scorer.py imports it where it calls it
 
 PROMPT_VERSION = "issue_label_v1"
 MAX_COMPLETION_TOKENS = 40
