@@ -215,22 +215,38 @@ def _exit(code: int) -> str:
     return f"killed by signal {-code}" if code < 0 else f"exit code {code}"
 
 
+def service_pid(home: Path, name: str) -> int | None:
+    """The pid in the service's pid file, if that process is the service (not a reused pid)."""
+    try:
+        pid = int((home / "serve" / f"{name}.pid").read_text())
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except (OSError, ValueError):
+        return None
+    return pid if SERVICE_MARKERS[name] in command else None
+
+
 def restart(home: Path, name: str) -> None:
     """Stop one service; the supervisor starts it again."""
-    pid_file = home / "serve" / f"{name}.pid"
-    try:
-        pid = int(pid_file.read_text())
-    except (FileNotFoundError, ValueError):
-        sys.exit(f"PowerPulse: {name} is not running under `make serve` ({pid_file} is missing)")
-    try:
-        command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
-    except OSError:
-        command = ""
-    if SERVICE_MARKERS[name] not in command:
-        sys.exit(f"PowerPulse: {name} is not running (pid {pid} is not it); `make serve` starts it")
+    pid = service_pid(home, name)
+    if pid is None:
+        sys.exit(f"PowerPulse: {name} is not running under `make serve`; `make serve` starts it")
     with contextlib.suppress(ProcessLookupError):
         os.killpg(pid, signal.SIGTERM)
     print(f"PowerPulse: {name} (pid {pid}) stopped; `make serve` starts it again")
+
+
+def stop_leftovers(home: Path) -> None:
+    """Services of a supervisor that was killed outright (they run in sessions of their own)
+    would hold the ports: stop them. Only called with the home's lock held, so no live
+    supervisor owns them."""
+    for name in SERVICES:
+        pid = service_pid(home, name)
+        if pid is not None:
+            print(f"PowerPulse: stopping {name} (pid {pid}), left by a supervisor that died")
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(pid, signal.SIGKILL)
+        with contextlib.suppress(FileNotFoundError):
+            (home / "serve" / f"{name}.pid").unlink()
 
 
 def serve(home: Path) -> None:
@@ -242,6 +258,7 @@ def serve(home: Path) -> None:
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:
         sys.exit(f"PowerPulse: another `make serve` is running on {home}")
+    stop_leftovers(home)
     env = dict(os.environ, DAGSTER_HOME=str(home))
     env.setdefault("DAGSTER_EVENT_BATCH_SIZE", instance.EVENT_BATCH_SIZE)
     own_postgres: LocalPostgres | None = None

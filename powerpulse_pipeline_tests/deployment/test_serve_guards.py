@@ -39,7 +39,7 @@ def test_restart_refuses_a_pid_that_is_not_the_service(tmp_path: Path) -> None:
             text=True,
             timeout=60,
         )
-        assert done.returncode == 1 and "is not it" in done.stderr
+        assert done.returncode == 1 and "is not running" in done.stderr
         assert bystander.poll() is None  # left alone
     finally:
         bystander.kill()
@@ -54,3 +54,37 @@ def test_every_run_worker_writes_its_events_in_batches() -> None:
         env=env, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert done.stdout.strip() == "100", done.stderr[-500:]
+
+
+def test_services_left_by_a_killed_supervisor_are_stopped_at_the_next_start(
+    tmp_path: Path,
+) -> None:
+    home = tmp_path / "home"
+    (home / "serve").mkdir(parents=True)
+    # a daemon of a supervisor that was killed outright: its own session, its pid file kept
+    leftover = subprocess.Popen(
+        [sys.executable, "-c", "import time; time.sleep(60)", "dagster-daemon", "run"],
+        start_new_session=True,
+    )
+    try:
+        (home / "serve" / "daemon.pid").write_text(f"{leftover.pid}\n")
+        done = subprocess.run(
+            [sys.executable, "-m", "powerpulse_pipeline.deployment.serve"],
+            env={
+                **os.environ,
+                "DAGSTER_HOME": str(home),
+                "POWERPULSE_DATA_DIR": str(tmp_path),
+                # no server there: the start ends after the leftovers are stopped
+                "POWERPULSE_POSTGRES_URL": "postgresql://pp:pw-x@127.0.0.1:1/dagster",
+            },
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 1 and "cannot be opened" in done.stderr
+        assert "left by a supervisor that died" in done.stdout
+        assert leftover.wait(timeout=10) == -9
+        assert not (home / "serve" / "daemon.pid").exists()
+    finally:
+        leftover.kill()
+        leftover.wait()
